@@ -1,0 +1,90 @@
+import { z } from 'zod';
+
+/** The documented development secret: accepted only when STAGE is "local" or "test". */
+export const DEV_SECRET_KEY = 'ansari-local-development-secret-do-not-deploy';
+const LOCAL_STAGES = new Set(['local', 'test']);
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const csv = z
+  .string()
+  .default('*')
+  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+
+const boolFlag = z
+  .enum(['true', 'false', '1', '0', ''])
+  .default('false')
+  .transform((v) => v === 'true' || v === '1');
+
+const EnvSchema = z
+  .object({
+    STAGE: z.string().min(1).default('local'),
+    MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// URI'),
+    MONGODB_DB: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/).default('ansari'),
+    MONGODB_MAX_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(5),
+    MONGODB_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+    SECRET_KEY: optionalString,
+    ALGORITHM: z.literal('HS256').default('HS256'),
+    REQUIRE_TOKEN_IN_DB: boolFlag,
+    CORS_ORIGINS: csv,
+    LEGACY_DATABASE_URL: optionalString,
+    SHARE_DEFAULT_EXPIRES_DAYS: z
+      .string()
+      .optional()
+      .transform((v) => (v === undefined || v.trim() === '' ? undefined : Number(v)))
+      .pipe(z.number().int().min(1).max(365).optional()),
+    LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+    // The assistant (Claude). No key in a local stage selects the labelled offline stub model.
+    ANTHROPIC_API_KEY: optionalString,
+    ANTHROPIC_BASE_URL: optionalString.pipe(z.url().optional()),
+    ANTHROPIC_MODEL: z.string().min(1).default('claude-sonnet-5-5'),
+    ANTHROPIC_MAX_TOKENS: z.coerce.number().int().min(1).max(64_000).default(4096),
+    ANTHROPIC_TEMPERATURE: z.coerce.number().min(0).max(1).default(0),
+    ANTHROPIC_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(900_000).default(120_000),
+    ANTHROPIC_MAX_RETRIES: z.coerce.number().int().min(0).max(5).default(2),
+    // Search tools: each is offered to the model only when its key is set.
+    KALIMAT_API_KEY: optionalString,
+    KALIMAT_BASE_URL: z.url().default('https://api.kalimat.dev'),
+    VECTARA_API_KEY: optionalString,
+    VECTARA_BASE_URL: z.url().default('https://api.vectara.io'),
+    MAWSUAH_VECTARA_CORPUS_KEY: z.string().min(1).default('mawsuah_unstructured'),
+    USUL_API_TOKEN: optionalString,
+    USUL_BASE_URL: z.url().default('https://api.usul.ai/v1/vector-search'),
+    TAFSIR_ENCYC_BOOK_ID: z.string().min(1).default('pet7s2sjr900zvxjsafa3s3b'),
+    TAFSIR_ENCYC_VERSION_ID: z.string().min(1).default('MT3i8pDNoM'),
+    TOOL_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  })
+  .transform((env, ctx) => {
+    const local = LOCAL_STAGES.has(env.STAGE);
+    if (!env.SECRET_KEY && !local) {
+      ctx.addIssue({ code: 'custom', path: ['SECRET_KEY'], message: `is required in stage "${env.STAGE}"` });
+    }
+    if (env.SECRET_KEY === DEV_SECRET_KEY && !local) {
+      ctx.addIssue({ code: 'custom', path: ['SECRET_KEY'], message: 'the development default is refused outside local stages' });
+    }
+    if (env.SECRET_KEY && env.SECRET_KEY.length < 32 && !local) {
+      ctx.addIssue({ code: 'custom', path: ['SECRET_KEY'], message: 'must be at least 32 characters outside local stages' });
+    }
+    if (env.REQUIRE_TOKEN_IN_DB && !env.LEGACY_DATABASE_URL) {
+      ctx.addIssue({ code: 'custom', path: ['REQUIRE_TOKEN_IN_DB'], message: 'needs LEGACY_DATABASE_URL (the access_tokens table)' });
+    }
+    return { ...env, SECRET_KEY: env.SECRET_KEY ?? DEV_SECRET_KEY, isLocal: local };
+  });
+
+export type Config = z.output<typeof EnvSchema>;
+
+/** Parses an environment; throws one readable error naming every bad variable. */
+export function parseConfig(env: NodeJS.ProcessEnv): Config {
+  const result = EnvSchema.safeParse(env);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
+    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return result.data;
+}
+
+// Parsed once per container: a bad deployment fails at cold start, not on some later request.
+export const config: Config = parseConfig(process.env);

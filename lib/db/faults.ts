@@ -1,0 +1,28 @@
+import { MongoError, MongoNetworkError, MongoServerSelectionError, MongoNetworkTimeoutError } from 'mongodb';
+import { ServiceUnavailableError } from '../errors.js';
+
+const PG_UNAVAILABLE = new Set(['57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08004', '08006']);
+const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/** True for failures of a database that may pass: unreachable, overloaded, a dropped connection. */
+export function isTransientDependencyError(err: unknown): boolean {
+  if (err instanceof MongoServerSelectionError || err instanceof MongoNetworkError || err instanceof MongoNetworkTimeoutError) {
+    return true;
+  }
+  if (err instanceof MongoError) {
+    return err.hasErrorLabel('RetryableWriteError') || err.hasErrorLabel('TransientTransactionError') || err.hasErrorLabel('ResetPool');
+  }
+  if (err && typeof err === 'object') {
+    const e = err as { code?: unknown; message?: unknown };
+    if (typeof e.code === 'string' && (PG_UNAVAILABLE.has(e.code) || SOCKET_CODES.has(e.code))) return true;
+    if (typeof e.message === 'string' && /timeout exceeded when trying to connect|Connection terminated/i.test(e.message)) return true;
+  }
+  return false;
+}
+
+/** Maps a database outage to a 503 with Retry-After; other errors are left alone (undefined). */
+export function classifyDependencyError(err: unknown): ServiceUnavailableError | undefined {
+  return isTransientDependencyError(err)
+    ? new ServiceUnavailableError('Database temporarily unavailable, please retry', 5, { cause: err })
+    : undefined;
+}

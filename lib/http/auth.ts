@@ -1,0 +1,36 @@
+import { errors as joseErrors, jwtVerify } from 'jose';
+import { config } from '../config.js';
+import { UnauthorizedError } from '../errors.js';
+import { isUuid } from '../ids.js';
+import { tokenIsActive } from '../legacy/tokens.js';
+
+const secret = new TextEncoder().encode(config.SECRET_KEY);
+
+/**
+ * Verifies `Authorization: Bearer <access token>` as the existing backend issues them
+ * (HS256, `{user_id, type, exp}`) and returns the caller's user id (lower case).
+ * Every failure is a 401: the frontend refreshes and retries only on 401.
+ */
+export async function authenticate(authorization: string | undefined): Promise<string> {
+  if (!authorization) throw new UnauthorizedError('Not authenticated');
+  const match = /^Bearer +([^\s]+)\s*$/i.exec(authorization);
+  if (!match) throw new UnauthorizedError('Invalid authorization header format');
+  const token = match[1]!;
+
+  let payload;
+  try {
+    ({ payload } = await jwtVerify(token, secret, { algorithms: ['HS256'], requiredClaims: ['exp'] }));
+  } catch (err) {
+    if (err instanceof joseErrors.JWTExpired) throw new UnauthorizedError('Token has expired');
+    throw new UnauthorizedError('Could not validate credentials');
+  }
+  if (payload.type !== 'access') throw new UnauthorizedError('Invalid token type');
+  if (typeof payload.user_id !== 'string' || !isUuid(payload.user_id)) {
+    throw new UnauthorizedError('Invalid token identifier');
+  }
+  const userId = payload.user_id.toLowerCase();
+  if (config.REQUIRE_TOKEN_IN_DB && !(await tokenIsActive(userId, token))) {
+    throw new UnauthorizedError('Could not validate credentials');
+  }
+  return userId;
+}

@@ -1,0 +1,229 @@
+import middy, { type MiddlewareObj, type Request } from '@middy/core';
+import httpCors from '@middy/http-cors';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { z } from 'zod';
+import { config } from '../config.js';
+import { HttpError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors.js';
+import { logger, metrics, userRef } from '../observability.js';
+import { classifyDependencyError } from '../db/faults.js';
+import { authenticate } from './auth.js';
+
+/** Request bodies larger than this are refused with 413 (the contract's limit). */
+export const MAX_BODY_BYTES = 256 * 1024;
+
+/** Custom response headers browsers may read (CORS hides them otherwise). */
+export const EXPOSED_HEADERS = ['X-Next-Cursor', 'X-Message-Id', 'X-Reply-Message-Id', 'Retry-After'];
+
+export interface HttpResult {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+/** What a streaming handler returns: middy pipes `body` to the Lambda response stream. */
+export interface StreamResult {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: NodeJS.ReadableStream | string;
+}
+
+type AnySchema = z.ZodType;
+type Out<S> = S extends AnySchema ? z.output<S> : undefined;
+
+export interface RouteSpec<P extends AnySchema | undefined, Q extends AnySchema | undefined, B extends AnySchema | undefined> {
+  /** Route name for logs and metrics, e.g. "GET /threads/{thread_id}". */
+  route: string;
+  /** Whether a bearer access token is required (default true). */
+  auth?: boolean;
+  path?: P;
+  query?: Q;
+  /** Body schema; when absent the route ignores any body. */
+  body?: B;
+}
+
+export interface HttpRequest<P, Q, B> {
+  /** The caller's user id from the access token ('' on public routes). */
+  userId: string;
+  path: P;
+  query: Q;
+  body: B;
+  headers: Record<string, string | undefined>;
+  event: APIGatewayProxyEvent;
+  context: Context;
+}
+
+interface Internal {
+  userId: string;
+  path: unknown;
+  query: unknown;
+  body: unknown;
+  startedAt: number;
+}
+
+type HttpMiddyRequest = Request<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>;
+
+// Per-request state, keyed by the event object so concurrent requests in one process (the dev server) never mix.
+const states = new WeakMap<object, Internal>();
+const state = (request: { event: APIGatewayProxyEvent }): Internal => {
+  let s = states.get(request.event);
+  if (!s) {
+    s = { userId: '', path: undefined, query: undefined, body: undefined, startedAt: Date.now() };
+    states.set(request.event, s);
+  }
+  return s;
+};
+
+/** Turns zod issues into one short message that never echoes the input. */
+export function describeIssues(error: z.ZodError, where: string): string {
+  const parts = error.issues.slice(0, 3).map((issue) => {
+    const at = issue.path.length ? issue.path.join('.') : where;
+    return `${at}: ${issue.message}`;
+  });
+  return `Invalid ${where}: ${parts.join('; ')}`;
+}
+
+function parse<S extends AnySchema>(schema: S, value: unknown, where: string): z.output<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new ValidationError(describeIssues(result.error, where));
+  return result.data;
+}
+
+/** JSON body rules: 413 over the limit, 415 when not JSON, 400 when malformed. An absent body is `undefined`. */
+function readJsonBody(event: APIGatewayProxyEvent): unknown {
+  const raw = event.body;
+  if (raw === null || raw === undefined || raw === '') return undefined;
+  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+  if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) throw new PayloadTooLargeError(MAX_BODY_BYTES);
+  const contentType = event.headers?.['content-type'] ?? '';
+  if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(contentType)) throw new UnsupportedMediaTypeError();
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ValidationError('Malformed JSON body');
+  }
+}
+
+const observe = (route: string): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => {
+  const finish = (request: HttpMiddyRequest) => {
+    const s = state(request);
+    const status = request.response?.statusCode ?? 500;
+    const latencyMs = Date.now() - (s.startedAt ?? Date.now());
+    const threadId = request.event.pathParameters?.thread_id;
+    const fields = { route, status, latencyMs, ...(threadId ? { threadId } : {}), ...(s.userId ? { user: userRef(s.userId) } : {}) };
+    if (status >= 500) logger.error('request failed', { ...fields, error: request.error });
+    else logger.info('request', fields);
+    metrics.addDimension('route', route);
+    metrics.addMetric('Requests', 'Count', 1);
+    metrics.addMetric('Latency', 'Milliseconds', latencyMs);
+    if (status >= 500) metrics.addMetric('Errors5xx', 'Count', 1);
+    else if (status >= 400) metrics.addMetric('Errors4xx', 'Count', 1);
+    metrics.publishStoredMetrics();
+    logger.resetKeys();
+  };
+  return {
+    before: (request) => {
+      state(request).startedAt = Date.now();
+      logger.appendKeys({ requestId: request.context.awsRequestId, route });
+    },
+    after: (request) => finish(request as HttpMiddyRequest),
+    onError: (request) => finish(request as HttpMiddyRequest),
+  };
+};
+
+/** The one place errors become responses: named errors keep their status, the rest are a logged 500. */
+const errorResponder = (): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => ({
+  onError: (request) => {
+    const error = classifyDependencyError(request.error) ?? request.error;
+    const known = error instanceof HttpError ? error : undefined;
+    if (!known) logger.error('unhandled error', { error: request.error ?? undefined });
+    else if (known.status >= 500) logger.warn('dependency failure', { error: request.error ?? undefined });
+    const status = known?.status ?? 500;
+    request.response = {
+      statusCode: status,
+      headers: { 'Content-Type': 'application/json; charset=utf-8', ...(known?.headers ?? {}) },
+      body: JSON.stringify({ detail: known?.message ?? 'Internal server error' }),
+    };
+  },
+});
+
+const parseRequest = (spec: RouteSpec<AnySchema | undefined, AnySchema | undefined, AnySchema | undefined>): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => ({
+  before: async (request) => {
+    const s = state(request);
+    const { event } = request;
+    // Authentication first: an anonymous caller learns nothing about input rules.
+    s.userId = spec.auth === false ? '' : await authenticate(event.headers?.authorization);
+    s.path = spec.path ? parse(spec.path, event.pathParameters ?? {}, 'path') : undefined;
+    s.query = spec.query ? parse(spec.query, event.queryStringParameters ?? {}, 'query') : undefined;
+    s.body = spec.body ? parse(spec.body, readJsonBody(event), 'body') : undefined;
+  },
+});
+
+function toResponse(result: HttpResult): APIGatewayProxyResult {
+  const headers: Record<string, string> = { ...(result.headers ?? {}) };
+  if (result.body === undefined) return { statusCode: result.status, headers, body: '' };
+  headers['Content-Type'] ??= 'application/json; charset=utf-8';
+  return { statusCode: result.status, headers, body: JSON.stringify(result.body) };
+}
+
+function compose<P extends AnySchema | undefined, Q extends AnySchema | undefined, B extends AnySchema | undefined>(
+  spec: RouteSpec<P, Q, B>,
+  inner: (event: APIGatewayProxyEvent, context: Context) => Promise<unknown>,
+  streaming: boolean,
+) {
+  return middy(inner, { streamifyResponse: streaming, timeoutEarlyInMillis: 0 })
+    .use(httpHeaderNormalizer())
+    .use(observe(spec.route))
+    .use(
+      httpCors({
+        origins: config.CORS_ORIGINS,
+        headers: 'Authorization,Content-Type,Accept',
+        methods: 'GET,POST,DELETE,OPTIONS',
+        exposeHeaders: EXPOSED_HEADERS.join(','),
+        maxAge: 600,
+        disableBeforePreflightResponse: false,
+      }),
+    )
+    .use(errorResponder())
+    .use(parseRequest(spec));
+}
+
+function requestOf<P, Q, B>(event: APIGatewayProxyEvent, context: Context): HttpRequest<P, Q, B> {
+  const s = state({ event });
+  return {
+    userId: s.userId,
+    path: s.path as P,
+    query: s.query as Q,
+    body: s.body as B,
+    headers: event.headers ?? {},
+    event,
+    context,
+  };
+}
+
+/**
+ * Wraps a route function in the shared middleware composition: header normalisation, CORS (with OPTIONS
+ * preflights), authentication, zod validation of path, query and body, named-error mapping and request logs.
+ */
+export function withHttp<P extends AnySchema | undefined = undefined, Q extends AnySchema | undefined = undefined, B extends AnySchema | undefined = undefined>(
+  spec: RouteSpec<P, Q, B>,
+  fn: (req: HttpRequest<Out<P>, Out<Q>, Out<B>>) => Promise<HttpResult>,
+) {
+  return compose(spec, async (event, context) => toResponse(await fn(requestOf(event, context))), false);
+}
+
+/** Same composition for a response-streaming route (API Gateway REST `transferMode: STREAM`). */
+export function withStreamingHttp<P extends AnySchema | undefined = undefined, Q extends AnySchema | undefined = undefined, B extends AnySchema | undefined = undefined>(
+  spec: RouteSpec<P, Q, B>,
+  fn: (req: HttpRequest<Out<P>, Out<Q>, Out<B>>) => Promise<StreamResult | HttpResult>,
+) {
+  return compose(
+    spec,
+    async (event, context) => {
+      const result = await fn(requestOf(event, context));
+      return 'statusCode' in result ? result : toResponse(result);
+    },
+    true,
+  );
+}
