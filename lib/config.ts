@@ -1,7 +1,8 @@
 import { z } from 'zod';
 
-/** The documented development secret: accepted only when STAGE is "local" or "test". */
-export const DEV_SECRET_KEY = 'ansari-local-development-secret-do-not-deploy';
+import { DEV_SECRET_KEY } from './dev-secret.js';
+
+export { DEV_SECRET_KEY };
 const LOCAL_STAGES = new Set(['local', 'test']);
 
 const optionalString = z

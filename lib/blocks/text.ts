@@ -1,0 +1,91 @@
+import { isTextBlock, type Block, type Citation, type Message } from './types.js';
+
+/**
+ * Display text: what older clients render and what the add-message stream sends.
+ * One renderer serves both so the streamed bytes equal the stored reply's `format=text` content:
+ * text blocks are concatenated; a cited block is followed by its markers ` [n]` (numbered across the turn);
+ * the turn ends with a `**Citations**:` appendix. An interrupted answer ends with a short notice.
+ */
+export const INTERRUPTED_NOTICE = '\n\n_(The answer was interrupted before it was complete.)_';
+export const TURN_SEPARATOR = '\n\n';
+
+export function citationMarkers(count: number, firstNumber: number): string {
+  let out = '';
+  for (let i = 0; i < count; i++) out += ` [${firstNumber + i}]`;
+  return out;
+}
+
+export function citationsAppendix(citations: Citation[]): string {
+  if (citations.length === 0) return '';
+  const entries = citations.map((c, i) => {
+    const title = (c.document_title ?? '').trim() || 'Source';
+    const cited = (c.cited_text ?? '').trim();
+    return `[${i + 1}] ${title}:\n${cited}`;
+  });
+  return `\n\n**Citations**:\n${entries.join('\n\n')}`;
+}
+
+/** Renders the text blocks of one message, numbering citations from `citations.length + 1` and collecting them. */
+export function renderBlocks(blocks: Block[], citations: Citation[]): string {
+  let out = '';
+  for (const block of blocks) {
+    if (!isTextBlock(block)) continue;
+    out += block.text;
+    const cited = Array.isArray(block.citations) ? block.citations : [];
+    out += citationMarkers(cited.length, citations.length + 1);
+    citations.push(...cited);
+  }
+  return out;
+}
+
+/** The display text of a run of assistant messages forming one reply (preface text, tool rounds, final answer). */
+export function renderReply(messages: Message[]): string {
+  const citations: Citation[] = [];
+  const parts: string[] = [];
+  let interrupted = false;
+  for (const m of messages) {
+    const text = renderBlocks(m.content, citations);
+    if (text.trim() !== '') parts.push(text);
+    interrupted ||= m.interrupted === true;
+  }
+  return parts.join(TURN_SEPARATOR) + citationsAppendix(citations) + (interrupted ? INTERRUPTED_NOTICE : '');
+}
+
+export interface TextMessage {
+  id: string;
+  role: 'user' | 'assistant';
+  content: string;
+  created_at: Date;
+}
+
+const hasToolResultOnly = (m: Message): boolean =>
+  m.role === 'user' && m.content.length > 0 && m.content.every((b) => b.type === 'tool_result');
+
+/**
+ * The simple format (`?format=text`): user messages with their text, and each assistant reply as ONE message
+ * (consecutive assistant messages joined across tool-result turns) carrying the id of its last message.
+ * Messages with no display text (tool calls, tool results) are left out.
+ */
+export function toTextMessages(messages: Message[]): TextMessage[] {
+  const out: TextMessage[] = [];
+  let run: Message[] = [];
+  const flush = () => {
+    if (run.length === 0) return;
+    const content = renderReply(run);
+    const last = run[run.length - 1]!;
+    if (content.trim() !== '') out.push({ id: last.id, role: 'assistant', content, created_at: last.created_at });
+    run = [];
+  };
+  for (const m of messages) {
+    if (m.role === 'assistant') {
+      run.push(m);
+      continue;
+    }
+    if (hasToolResultOnly(m)) continue; // part of the current reply's tool round
+    flush();
+    const content = renderBlocks(m.content, []);
+    if (content.trim() !== '') out.push({ id: m.id, role: 'user', content, created_at: m.created_at });
+  }
+  flush();
+  return out;
+}

@@ -1,0 +1,27 @@
+import type { Db, IndexDescription } from 'mongodb';
+
+/**
+ * The indexes of the contract. createIndexes is idempotent: run by `npm run db:setup` at deploy time,
+ * never on a request path.
+ */
+export const INDEXES: Record<string, IndexDescription[]> = {
+  threads: [
+    { key: { thread_id: 1 }, name: 'thread_id_unique', unique: true },
+    // Serves the list filter and its whole sort (updated_at, then thread_id as the tie-breaker).
+    { key: { user_id: 1, updated_at: -1, thread_id: -1 }, name: 'user_id_updated_at' },
+  ],
+  shared_threads: [
+    { key: { share_id: 1 }, name: 'share_id_unique', unique: true },
+    { key: { thread_id: 1 }, name: 'thread_id' },
+    // TTL: MongoDB removes a share once expires_at has passed (reads also check it, as TTL runs lazily).
+    { key: { expires_at: 1 }, name: 'expires_at_ttl', expireAfterSeconds: 0 },
+  ],
+};
+
+export async function ensureIndexes(db: Db): Promise<Record<string, string[]>> {
+  const created: Record<string, string[]> = {};
+  for (const [collection, specs] of Object.entries(INDEXES)) {
+    created[collection] = await db.collection(collection).createIndexes(specs);
+  }
+  return created;
+}

@@ -1,0 +1,109 @@
+import type { Collection, Filter } from 'mongodb';
+import type { Message } from '../blocks/types.js';
+import { getDb } from '../db/mongo.js';
+import { NotFoundError } from '../errors.js';
+import type { ListPage, MessagePage, ThreadDoc, ThreadRecord, ThreadStore, ThreadSummary } from './types.js';
+
+export const THREADS = 'threads';
+
+/** Everything but the messages: listing never reads message bodies from disk into the response. */
+const SUMMARY_PROJECTION = { _id: 0, thread_id: 1, name: 1, initial_source: 1, created_at: 1, updated_at: 1 } as const;
+
+export async function threadsCollection(): Promise<Collection<ThreadDoc>> {
+  return (await getDb()).collection<ThreadDoc>(THREADS);
+}
+
+const toSummary = (d: Pick<ThreadDoc, 'thread_id' | 'name' | 'initial_source' | 'created_at' | 'updated_at'>): ThreadSummary => ({
+  thread_id: d.thread_id,
+  name: d.name ?? null,
+  initial_source: d.initial_source,
+  created_at: d.created_at,
+  updated_at: d.updated_at,
+  storage: 'mongodb',
+});
+
+/** The thread store on MongoDB: one document per thread, messages embedded, every filter scoped to the owner. */
+export const mongoThreadStore: ThreadStore & {
+  create(doc: ThreadDoc): Promise<void>;
+  appendMessages(userId: string, threadId: string, messages: Message[], at: Date): Promise<boolean>;
+  nameIfUnset(userId: string, threadId: string, name: string): Promise<void>;
+  exists(userId: string, threadId: string): Promise<boolean>;
+} = {
+  storage: 'mongodb',
+
+  async list(userId: string, page: ListPage): Promise<ThreadSummary[]> {
+    const filter: Filter<ThreadDoc> = { user_id: userId };
+    if (page.after) {
+      const { updatedAt, threadId } = page.after;
+      filter.$or = [{ updated_at: { $lt: updatedAt } }, { updated_at: updatedAt, thread_id: { $lt: threadId } }];
+    }
+    let cursor = (await threadsCollection())
+      .find(filter, { projection: SUMMARY_PROJECTION })
+      .sort({ updated_at: -1, thread_id: -1 });
+    if (page.limit !== undefined) cursor = cursor.limit(page.limit);
+    const docs = (await cursor.toArray()) as unknown as ThreadDoc[];
+    return docs.map(toSummary);
+  },
+
+  async get(userId: string, threadId: string, page: MessagePage = {}): Promise<ThreadRecord | null> {
+    const col = await threadsCollection();
+    const filter = { thread_id: threadId, user_id: userId };
+    if (page.limit === undefined && page.before === undefined) {
+      const doc = await col.findOne(filter, { projection: { _id: 0 } });
+      return doc ? { ...toSummary(doc), metadata: doc.metadata ?? {}, messages: doc.messages ?? [], has_more: false } : null;
+    }
+    // Paging: read the ids first (small), then only the requested slice of messages.
+    const ids = await col.findOne(filter, { projection: { _id: 0, 'messages.id': 1 } });
+    if (!ids) return null;
+    const all = (ids.messages ?? []).map((m) => m.id);
+    let end = all.length;
+    if (page.before !== undefined) {
+      end = all.indexOf(page.before);
+      if (end < 0) throw new NotFoundError('Message not found');
+    }
+    const start = page.limit === undefined ? 0 : Math.max(0, end - page.limit);
+    const count = end - start;
+    const doc = await col.findOne(filter, {
+      projection: { ...SUMMARY_PROJECTION, metadata: 1, messages: { $slice: [start, Math.max(count, 1)] } },
+    });
+    if (!doc) return null;
+    return { ...toSummary(doc), metadata: doc.metadata ?? {}, messages: count > 0 ? (doc.messages ?? []).slice(0, count) : [], has_more: start > 0 };
+  },
+
+  async rename(userId: string, threadId: string, name: string): Promise<ThreadSummary | null> {
+    const doc = await (await threadsCollection()).findOneAndUpdate(
+      { thread_id: threadId, user_id: userId },
+      { $set: { name } },
+      { projection: SUMMARY_PROJECTION, returnDocument: 'after' },
+    );
+    return doc ? toSummary(doc) : null;
+  },
+
+  async delete(userId: string, threadId: string): Promise<boolean> {
+    const res = await (await threadsCollection()).deleteOne({ thread_id: threadId, user_id: userId });
+    return res.deletedCount === 1;
+  },
+
+  async create(doc: ThreadDoc): Promise<void> {
+    const res = await (await threadsCollection()).insertOne({ ...doc });
+    if (!res.acknowledged) throw new Error('thread insert not acknowledged');
+  },
+
+  /** Appends atomically with `$push` (never read-modify-write); false when the thread is absent or not owned. */
+  async appendMessages(userId: string, threadId: string, messages: Message[], at: Date): Promise<boolean> {
+    const res = await (await threadsCollection()).updateOne(
+      { thread_id: threadId, user_id: userId },
+      { $push: { messages: { $each: messages } }, $set: { updated_at: at } },
+    );
+    return res.matchedCount === 1;
+  },
+
+  /** Names the thread only if it has no name yet (one atomic conditional update). */
+  async nameIfUnset(userId: string, threadId: string, name: string): Promise<void> {
+    await (await threadsCollection()).updateOne({ thread_id: threadId, user_id: userId, name: null }, { $set: { name } });
+  },
+
+  async exists(userId: string, threadId: string): Promise<boolean> {
+    return (await (await threadsCollection()).countDocuments({ thread_id: threadId, user_id: userId }, { limit: 1 })) > 0;
+  },
+};

@@ -1,0 +1,89 @@
+import { NotFoundError } from '../errors.js';
+import { newId } from '../ids.js';
+import { mongoThreadStore } from './mongo-store.js';
+import { compareSummaries, decodeCursor, encodeCursor } from './cursor.js';
+import type { MessagePage, Source, ThreadRecord, ThreadStore, ThreadSummary } from './types.js';
+
+/**
+ * Thread operations the routes call. MongoDB is asked first; further stores (the legacy PostgreSQL layer)
+ * are consulted in order when MongoDB has no such thread, so handlers never know where a thread lives.
+ */
+const stores: ThreadStore[] = [mongoThreadStore];
+
+/** Adds a fallback store (the legacy layer registers itself here when configured). */
+export function registerFallbackStore(store: ThreadStore): void {
+  if (!stores.includes(store)) stores.push(store);
+}
+
+export const THREAD_NOT_FOUND = 'Thread not found';
+
+export interface ThreadListPage {
+  items: ThreadSummary[];
+  nextCursor?: string;
+}
+
+/** The caller's threads from every store, merged in one order (newest first), one keyset page at a time. */
+export async function listThreads(userId: string, opts: { limit?: number; cursor?: string }): Promise<ThreadListPage> {
+  const after = opts.cursor ? decodeCursor(opts.cursor) : undefined;
+  // One more than asked tells whether another page exists.
+  const fetch = opts.limit === undefined ? undefined : opts.limit + 1;
+  const perStore = await Promise.all(stores.map((s) => s.list(userId, { limit: fetch, after })));
+  const seen = new Set<string>();
+  const merged: ThreadSummary[] = [];
+  // Stores are in priority order: a thread copied into MongoDB hides its legacy original.
+  for (const list of perStore) {
+    for (const t of list) {
+      if (!seen.has(t.thread_id)) {
+        seen.add(t.thread_id);
+        merged.push(t);
+      }
+    }
+  }
+  merged.sort((a, b) => compareSummaries({ updatedAt: a.updated_at, threadId: a.thread_id }, { updatedAt: b.updated_at, threadId: b.thread_id }));
+  if (opts.limit === undefined || merged.length <= opts.limit) return { items: merged };
+  const items = merged.slice(0, opts.limit);
+  const last = items[items.length - 1]!;
+  return { items, nextCursor: encodeCursor({ updatedAt: last.updated_at, threadId: last.thread_id }) };
+}
+
+export async function createThread(
+  userId: string,
+  input: { name?: string; initial_source: Source; metadata: Record<string, unknown> },
+): Promise<ThreadRecord> {
+  const now = new Date();
+  const doc = {
+    thread_id: newId(),
+    name: input.name ?? null,
+    user_id: userId,
+    initial_source: input.initial_source,
+    created_at: now,
+    updated_at: now,
+    metadata: input.metadata,
+    messages: [],
+  };
+  await mongoThreadStore.create(doc);
+  return { ...doc, storage: 'mongodb', has_more: false };
+}
+
+/** Finds the thread in the first store that has it; 404 when none does or it is another user's. */
+export async function getThread(userId: string, threadId: string, page?: MessagePage): Promise<ThreadRecord> {
+  for (const store of stores) {
+    const found = await store.get(userId, threadId, page);
+    if (found) return found;
+  }
+  throw new NotFoundError(THREAD_NOT_FOUND);
+}
+
+export async function renameThread(userId: string, threadId: string, name: string): Promise<ThreadSummary> {
+  for (const store of stores) {
+    const renamed = await store.rename(userId, threadId, name);
+    if (renamed) return renamed;
+  }
+  throw new NotFoundError(THREAD_NOT_FOUND);
+}
+
+/** Deletes the thread from every store holding it (a copied legacy thread goes from both). */
+export async function deleteThread(userId: string, threadId: string): Promise<void> {
+  const deleted = await Promise.all(stores.map((s) => s.delete(userId, threadId)));
+  if (!deleted.some(Boolean)) throw new NotFoundError(THREAD_NOT_FOUND);
+}

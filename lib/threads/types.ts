@@ -1,0 +1,58 @@
+import type { Message } from '../blocks/types.js';
+
+export const SOURCES = ['web', 'ios', 'android', 'whatsapp', 'mcp'] as const;
+export type Source = (typeof SOURCES)[number];
+export type Storage = 'mongodb' | 'legacy';
+
+/** A thread document in the `threads` collection. */
+export interface ThreadDoc {
+  thread_id: string;
+  name: string | null;
+  user_id: string;
+  initial_source: Source;
+  created_at: Date;
+  updated_at: Date;
+  metadata: Record<string, unknown>;
+  messages: Message[];
+}
+
+/** What the list shows of a thread, from either store. */
+export interface ThreadSummary {
+  thread_id: string;
+  name: string | null;
+  initial_source: string;
+  created_at: Date;
+  updated_at: Date;
+  storage: Storage;
+}
+
+/** One thread with (a page of) its messages, oldest first. */
+export interface ThreadRecord extends ThreadSummary {
+  metadata: Record<string, unknown>;
+  messages: Message[];
+  has_more: boolean;
+}
+
+export interface MessagePage {
+  /** Return only the N most recent messages (before `before` when given). */
+  limit?: number;
+  /** A message id: return the messages older than it. */
+  before?: string;
+}
+
+export interface ListPage {
+  limit?: number;
+  after?: { updatedAt: Date; threadId: string };
+}
+
+/**
+ * What a thread store offers the service layer. MongoDB is the primary store; the legacy PostgreSQL store
+ * implements the same reads and writes, so the service can fall back without the handlers knowing.
+ */
+export interface ThreadStore {
+  readonly storage: Storage;
+  list(userId: string, page: ListPage): Promise<ThreadSummary[]>;
+  get(userId: string, threadId: string, page?: MessagePage): Promise<ThreadRecord | null>;
+  rename(userId: string, threadId: string, name: string): Promise<ThreadSummary | null>;
+  delete(userId: string, threadId: string): Promise<boolean>;
+}

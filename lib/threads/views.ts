@@ -1,0 +1,31 @@
+import type { Message } from '../blocks/types.js';
+import { toTextMessages } from '../blocks/text.js';
+import type { ThreadRecord, ThreadSummary } from './types.js';
+
+/** Wire shapes. Dates become ISO 8601 UTC strings with milliseconds by JSON.stringify. */
+export const summaryView = (s: ThreadSummary) => ({
+  thread_id: s.thread_id,
+  thread_name: s.name,
+  created_at: s.created_at,
+  updated_at: s.updated_at,
+  initial_source: s.initial_source,
+  storage: s.storage,
+});
+
+/** A stored message as clients see it: owner ids are internal and never sent. */
+export function messageView(m: Message) {
+  const { user_id: _owner, ...rest } = m;
+  return rest;
+}
+
+export type MessageFormat = 'json' | 'text';
+
+export const messagesView = (messages: Message[], format: MessageFormat) =>
+  format === 'text' ? toTextMessages(messages) : messages.map(messageView);
+
+export const threadView = (t: ThreadRecord, format: MessageFormat) => ({
+  ...summaryView(t),
+  metadata: t.metadata,
+  messages: messagesView(t.messages, format),
+  has_more: t.has_more,
+});

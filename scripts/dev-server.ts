@@ -1,0 +1,261 @@
+/**
+ * `npm start`: serves every function of serverless.yml at http://localhost:${PORT:-3000}/api/v3 with no
+ * credentials and no external service. Each request becomes an API Gateway REST (v1) event for the real
+ * handler; streaming routes (`transferMode: STREAM`) are written to the socket chunk by chunk.
+ *
+ * Embedded defaults: MONGODB_URI when set, otherwise a local MongoDB wire-protocol server (data kept in
+ * .data/); SECRET_KEY defaults to the documented development key (see `npm run token`).
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { parse as parseYaml } from 'yaml';
+import { installAwsLambdaPolyfill, isStreamingHandler, LocalResponseStream } from './lib/lambda-streaming.js';
+import { startMongoServer, type MongoServerHandle } from './lib/mongo-server.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** API Gateway's own payload limit; the handlers enforce the contract's smaller one. */
+const GATEWAY_MAX_BODY = 10 * 1024 * 1024;
+
+export interface Route {
+  name: string;
+  method: string;
+  /** Template such as /api/v3/threads/{thread_id} */
+  resource: string;
+  pattern: RegExp;
+  params: string[];
+  handlerPath: string;
+  handlerExport: string;
+  streaming: boolean;
+}
+
+interface HttpEventSpec {
+  path: string;
+  method: string;
+  response?: { transferMode?: string };
+}
+
+/** Reads the routes from serverless.yml, so the local server and the deployed API never disagree. */
+export function loadRoutes(file = path.join(ROOT, 'serverless.yml')): Route[] {
+  const doc = parseYaml(readFileSync(file, 'utf8')) as { functions: Record<string, { handler: string; events?: { http?: HttpEventSpec }[] }> };
+  const routes: Route[] = [];
+  for (const [name, fn] of Object.entries(doc.functions)) {
+    const dot = fn.handler.lastIndexOf('.');
+    for (const event of fn.events ?? []) {
+      if (!event.http) continue;
+      const resource = `/${event.http.path.replace(/^\//, '')}`;
+      const params: string[] = [];
+      const pattern = new RegExp(
+        `^${resource.replace(/\{(\w+)\}/g, (_m, p: string) => {
+          params.push(p);
+          return '([^/]+)';
+        })}/?$`,
+      );
+      routes.push({
+        name,
+        method: event.http.method.toUpperCase(),
+        resource,
+        pattern,
+        params,
+        handlerPath: path.join(ROOT, `${fn.handler.slice(0, dot)}.ts`),
+        handlerExport: fn.handler.slice(dot + 1),
+        streaming: event.http.response?.transferMode === 'STREAM',
+      });
+    }
+  }
+  return routes;
+}
+
+function toEvent(req: http.IncomingMessage, url: URL, route: Route, match: RegExpExecArray, body: Buffer, stage: string): APIGatewayProxyEvent {
+  const headers: Record<string, string> = {};
+  const multiValueHeaders: Record<string, string[]> = {};
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const k = req.rawHeaders[i]!;
+    const v = req.rawHeaders[i + 1]!;
+    headers[k] = v;
+    (multiValueHeaders[k] ??= []).push(v);
+  }
+  const query: Record<string, string> = {};
+  const multiQuery: Record<string, string[]> = {};
+  for (const [k, v] of url.searchParams) {
+    query[k] = v; // API Gateway keeps the last value
+    (multiQuery[k] ??= []).push(v);
+  }
+  const pathParameters: Record<string, string> = {};
+  route.params.forEach((p, i) => {
+    pathParameters[p] = decodeURIComponent(match[i + 1]!);
+  });
+  const requestId = randomUUID();
+  return {
+    resource: route.resource,
+    path: url.pathname,
+    httpMethod: req.method!,
+    headers,
+    multiValueHeaders,
+    queryStringParameters: Object.keys(query).length ? query : null,
+    multiValueQueryStringParameters: Object.keys(multiQuery).length ? multiQuery : null,
+    pathParameters: route.params.length ? pathParameters : null,
+    stageVariables: null,
+    body: body.length ? body.toString('utf8') : null,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: 'local',
+      apiId: 'local',
+      authorizer: null,
+      protocol: 'HTTP/1.1',
+      httpMethod: req.method!,
+      identity: { sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: req.headers['user-agent'] ?? null } as APIGatewayProxyEvent['requestContext']['identity'],
+      path: url.pathname,
+      stage,
+      requestId,
+      requestTimeEpoch: Date.now(),
+      resourceId: route.name,
+      resourcePath: route.resource,
+    },
+  };
+}
+
+function lambdaContext(route: Route, requestId: string, timeoutMs: number): Context {
+  const deadline = Date.now() + timeoutMs;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: `ansari-threads-local-${route.name}`,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${route.name}`,
+    memoryLimitInMB: '512',
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/${route.name}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+async function readBody(req: http.IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > GATEWAY_MAX_BODY) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8' });
+  res.end(JSON.stringify(body));
+}
+
+export async function createDevServer(opts: { stage?: string } = {}) {
+  installAwsLambdaPolyfill();
+  const stage = opts.stage ?? 'local';
+  const routes = loadRoutes();
+  const handlers = new Map<string, Promise<(...args: unknown[]) => Promise<unknown>>>();
+  const load = (route: Route) => {
+    const key = `${route.handlerPath}#${route.handlerExport}`;
+    if (!handlers.has(key)) {
+      handlers.set(
+        key,
+        import(pathToFileURL(route.handlerPath).href).then((m: Record<string, unknown>) => m[route.handlerExport] as (...args: unknown[]) => Promise<unknown>),
+      );
+    }
+    return handlers.get(key)!;
+  };
+
+  return http.createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const candidates = routes.filter((r) => r.pattern.test(url.pathname));
+    if (candidates.length === 0) return sendJson(res, 404, { detail: 'Not found' });
+    // OPTIONS preflights go to any function of the path: the shared middleware answers them.
+    const route = req.method === 'OPTIONS' ? candidates[0] : candidates.find((r) => r.method === req.method);
+    if (!route) return sendJson(res, 405, { detail: 'Method not allowed' });
+    const body = await readBody(req);
+    if (!body) return sendJson(res, 413, { detail: 'Request body too large' });
+    const event = toEvent(req, url, route, route.pattern.exec(url.pathname)!, body, stage);
+    const context = lambdaContext(route, event.requestContext.requestId, route.streaming ? 900_000 : 29_000);
+    try {
+      const handler = await load(route);
+      if (route.streaming && isStreamingHandler(handler)) {
+        await invokeStreaming(handler, event, context, req, res);
+        return;
+      }
+      const result = (await handler(event, context)) as APIGatewayProxyResult;
+      res.writeHead(result.statusCode, result.headers as http.OutgoingHttpHeaders);
+      res.end(result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body);
+    } catch (err) {
+      console.error(`[dev-server] ${route.name} failed:`, err);
+      if (!res.headersSent) sendJson(res, 502, { detail: 'Internal server error' });
+      else res.destroy();
+    }
+  });
+}
+
+/** Runs a streaming handler, writing its prelude as the status line and its bytes as they come. */
+async function invokeStreaming(
+  handler: (...args: unknown[]) => Promise<unknown>,
+  event: APIGatewayProxyEvent,
+  context: Context,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+): Promise<void> {
+  const stream = new LocalResponseStream(
+    (prelude) => {
+      res.writeHead(prelude.statusCode ?? 200, { ...(prelude.headers ?? {}), 'Transfer-Encoding': 'chunked' });
+      res.flushHeaders();
+    },
+    (chunk) => res.write(chunk),
+    () => res.end(),
+  );
+  // The client going away is an error on the Lambda response stream too: the handler sees it the same way.
+  res.on('close', () => {
+    if (!res.writableFinished) stream.destroy(new Error('client disconnected'));
+  });
+  await handler(event, stream, context).catch((err: unknown) => {
+    if (!res.writableEnded && !req.destroyed) console.error('[dev-server] stream failed:', err);
+  });
+  if (!res.writableEnded) res.end();
+}
+
+async function main(): Promise<void> {
+  const port = Number(process.env.PORT ?? 3000);
+  const log = (msg: string) => console.log(`[dev-server] ${msg}`);
+  process.env.STAGE ??= 'local';
+  let mongo: MongoServerHandle | undefined;
+  if (!process.env.MONGODB_URI) {
+    mongo = await startMongoServer({ persistFile: path.join(ROOT, '.data/mongo-dev'), log, allowMongod: false });
+    process.env.MONGODB_URI = mongo.uri;
+  }
+  const extra = await import('./lib/dev-services.js').then((m) => m.startDevServices(log));
+  // Config is read on first import of lib/, after the environment above is complete.
+  const { config } = await import('../lib/config.js');
+  const { ensureIndexes } = await import('../lib/db/indexes.js');
+  const { getDb } = await import('../lib/db/mongo.js');
+  await ensureIndexes(await getDb());
+  const server = await createDevServer({ stage: config.STAGE });
+  server.listen(port, () => {
+    log(`listening on http://localhost:${port}/api/v3 (stage ${config.STAGE})`);
+    log(`routes: ${loadRoutes().map((r) => `${r.method} ${r.resource}`).join(', ')}`);
+    log('mint a token with: npm run token -- <user-uuid>');
+  });
+  const shutdown = async () => {
+    server.close();
+    await extra.stop();
+    await mongo?.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main().catch((err) => {
+    console.error('[dev-server] failed to start:', err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,17 @@
+/**
+ * Optional local services `npm start` runs beside the API so a newcomer needs no credentials.
+ * Each sets the environment variables the lib/ configuration reads, before lib/ is first imported.
+ */
+export interface DevServices {
+  stop(): Promise<void>;
+}
+
+type Starter = (log: (msg: string) => void) => Promise<DevServices>;
+
+const starters: Starter[] = [];
+
+export async function startDevServices(log: (msg: string) => void): Promise<DevServices> {
+  const started: DevServices[] = [];
+  for (const start of starters) started.push(await start(log));
+  return { stop: async () => void (await Promise.all(started.map((s) => s.stop()))) };
+}
