@@ -5,7 +5,7 @@
  *  3. mongo-java-server (from Maven Central, run with the JDK), in memory or persisted to an H2 file.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { lookup } from 'node:dns/promises';
 import { createServer } from 'node:net';
 import { homedir } from 'node:os';
@@ -50,7 +50,8 @@ async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined>
 }
 
 async function tryMongod(log: (msg: string) => void): Promise<MongoServerHandle | undefined> {
-  const cached = existsSync(path.join(homedir(), '.cache/mongodb-binaries'));
+  const binDir = path.join(homedir(), '.cache/mongodb-binaries');
+  const cached = existsSync(binDir) && readdirSync(binDir).some((f) => f.startsWith('mongod'));
   if (!cached && !process.env.MONGOMS_SYSTEM_BINARY) {
     const host = new URL(process.env.MONGOMS_DOWNLOAD_MIRROR ?? 'https://fastdl.mongodb.org').hostname;
     const reachable = await withTimeout(lookup(host).then(() => true, () => false), 2_000);

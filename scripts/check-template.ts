@@ -1,0 +1,56 @@
+/**
+ * CI check of the packaged CloudFormation template (`serverless package` first): every function of
+ * serverless.yml is a Lambda function on the expected runtime, every http event is a REST API method on the
+ * right resource path with an OPTIONS preflight, and streaming routes use the response-streaming integration.
+ * Prints one line per check and exits non-zero when any fails.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadRoutes } from './dev-server.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+type Resource = { Type: string; Properties?: Record<string, any> };
+const template = JSON.parse(readFileSync(path.join(ROOT, '.serverless/cloudformation-template-update-stack.json'), 'utf8')) as {
+  Resources: Record<string, Resource>;
+};
+const resources = template.Resources;
+let failures = 0;
+const check = (ok: boolean, what: string) => {
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
+  if (!ok) failures++;
+};
+
+/** Rebuilds a method's full path by walking its AWS::ApiGateway::Resource parents. */
+function resourcePath(ref: any): string {
+  if (!ref || typeof ref !== 'object' || !('Ref' in ref)) return '';
+  const res = resources[ref.Ref as string];
+  if (!res?.Properties) return '';
+  return `${resourcePath(res.Properties.ParentId)}/${res.Properties.PathPart}`;
+}
+
+const methods = Object.values(resources)
+  .filter((r) => r.Type === 'AWS::ApiGateway::Method')
+  .map((r) => ({ method: r.Properties!.HttpMethod as string, path: resourcePath(r.Properties!.ResourceId), props: r.Properties! }));
+const functions = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
+check(Object.values(resources).filter((r) => r.Type === 'AWS::ApiGateway::RestApi').length === 1, 'exactly one REST API');
+
+for (const route of loadRoutes()) {
+  const logical = `${route.name[0]!.toUpperCase()}${route.name.slice(1)}LambdaFunction`;
+  const fn = functions.find(([id]) => id === logical)?.[1];
+  check(!!fn, `function ${route.name} present (${logical})`);
+  check(fn?.Properties?.Runtime === 'nodejs22.x', `function ${route.name} runs on nodejs22.x`);
+  check(fn?.Properties?.Handler === route.handlerPath.replace(`${ROOT}/`, '').replace(/\.ts$/, `.${route.handlerExport}`), `function ${route.name} handler`);
+  const m = methods.find((x) => x.method === route.method && x.path === route.resource);
+  check(!!m, `method ${route.method} ${route.resource} present`);
+  check(methods.some((x) => x.method === 'OPTIONS' && x.path === route.resource), `OPTIONS preflight for ${route.resource}`);
+  const uri = JSON.stringify(m?.props.Integration?.Uri ?? '');
+  if (route.streaming) {
+    check(uri.includes('response-streaming-invocations') && m?.props.Integration?.ResponseTransferMode === 'STREAM', `${route.method} ${route.resource} streams`);
+  } else {
+    check(m?.props.Integration?.Type === 'AWS_PROXY', `${route.method} ${route.resource} is a Lambda proxy integration`);
+  }
+}
+
+console.log(failures ? `${failures} template check(s) failed` : 'template checks passed');
+process.exit(failures ? 1 : 0);

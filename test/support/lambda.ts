@@ -1,0 +1,128 @@
+/** Calls real handlers with API Gateway REST (v1) events and a fake Lambda context. */
+import { randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { LocalResponseStream, type Prelude } from '../../scripts/lib/lambda-streaming.js';
+
+export interface CallOptions {
+  method?: string;
+  resource?: string;
+  path?: string;
+  pathParameters?: Record<string, string>;
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+  token?: string;
+  /** An object is sent as JSON; a string is sent as is. */
+  body?: unknown;
+}
+
+export interface CallResult {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  json: any;
+}
+
+export function apiEvent(opts: CallOptions = {}): APIGatewayProxyEvent {
+  const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+  if (opts.token) headers.Authorization = `Bearer ${opts.token}`;
+  let body: string | null = null;
+  if (opts.body !== undefined) {
+    body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
+    if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['Content-Type'] = 'application/json';
+  }
+  const method = opts.method ?? 'GET';
+  const path = opts.path ?? '/api/v3/threads';
+  return {
+    resource: opts.resource ?? path,
+    path,
+    httpMethod: method,
+    headers,
+    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
+    queryStringParameters: opts.query && Object.keys(opts.query).length ? opts.query : null,
+    multiValueQueryStringParameters: opts.query ? Object.fromEntries(Object.entries(opts.query).map(([k, v]) => [k, [v]])) : null,
+    pathParameters: opts.pathParameters ?? null,
+    stageVariables: null,
+    body,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'test',
+      authorizer: null,
+      protocol: 'HTTP/1.1',
+      httpMethod: method,
+      identity: { sourceIp: '127.0.0.1' } as APIGatewayProxyEvent['requestContext']['identity'],
+      path,
+      stage: 'test',
+      requestId: randomUUID(),
+      requestTimeEpoch: Date.now(),
+      resourceId: 'test',
+      resourcePath: opts.resource ?? path,
+    },
+  };
+}
+
+export function lambdaContext(timeoutMs = 29_000): Context {
+  const deadline = Date.now() + timeoutMs;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: 'test',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:test',
+    memoryLimitInMB: '512',
+    awsRequestId: randomUUID(),
+    logGroupName: '/aws/lambda/test',
+    logStreamName: 'test',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+const lower = (h: Record<string, unknown> | undefined) =>
+  Object.fromEntries(Object.entries(h ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]));
+
+const parseJson = (body: string) => {
+  try {
+    return body ? JSON.parse(body) : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<unknown>;
+
+export async function call(handler: unknown, opts: CallOptions = {}): Promise<CallResult> {
+  const res = (await (handler as Handler)(apiEvent(opts), lambdaContext())) as APIGatewayProxyResult;
+  return { status: res.statusCode, headers: lower(res.headers), body: res.body, json: parseJson(res.body) };
+}
+
+export interface StreamCallResult extends CallResult {
+  /** The body as the chunks the handler wrote, in order. */
+  chunks: string[];
+}
+
+type StreamHandler = (event: APIGatewayProxyEvent, stream: LocalResponseStream, context: Context) => Promise<void>;
+
+/** Calls a response-streaming handler; `onChunk` may abort by destroying the stream (a client going away). */
+export async function callStreaming(
+  handler: unknown,
+  opts: CallOptions = {},
+  onChunk?: (chunk: string, stream: LocalResponseStream) => void,
+): Promise<StreamCallResult> {
+  let prelude: Prelude = {};
+  const chunks: string[] = [];
+  const stream: LocalResponseStream = new LocalResponseStream(
+    (p) => {
+      prelude = p;
+    },
+    (c) => {
+      chunks.push(c.toString('utf8'));
+      onChunk?.(c.toString('utf8'), stream);
+    },
+    () => undefined,
+  );
+  await (handler as StreamHandler)(apiEvent(opts), stream, lambdaContext(900_000)).catch(() => undefined);
+  const body = chunks.join('');
+  return { status: prelude.statusCode ?? 200, headers: lower(prelude.headers), body, json: parseJson(body), chunks };
+}
