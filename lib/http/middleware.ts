@@ -110,7 +110,7 @@ const observe = (route: string): MiddlewareObj<APIGatewayProxyEvent, APIGatewayP
     const s = state(request);
     const status = request.response?.statusCode ?? 500;
     const latencyMs = Date.now() - (s.startedAt ?? Date.now());
-    const threadId = request.event.pathParameters?.thread_id;
+    const threadId = request.event.pathParameters?.thread_id ?? request.event.pathParameters?.id;
     const fields = { route, status, latencyMs, ...(threadId ? { threadId } : {}), ...(s.userId ? { user: userRef(s.userId) } : {}) };
     if (status >= 500) logger.error('request failed', { ...fields, error: request.error });
     else logger.info('request', fields);
@@ -142,7 +142,7 @@ const errorResponder = (): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyRe
     const status = known?.status ?? 500;
     request.response = {
       statusCode: status,
-      headers: { 'Content-Type': 'application/json; charset=utf-8', ...(known?.headers ?? {}) },
+      headers: { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', ...(known?.headers ?? {}) },
       body: JSON.stringify({ detail: known?.message ?? 'Internal server error' }),
     };
   },

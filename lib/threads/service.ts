@@ -87,3 +87,18 @@ export async function deleteThread(userId: string, threadId: string): Promise<vo
   const deleted = await Promise.all(stores.map((s) => s.delete(userId, threadId)));
   if (!deleted.some(Boolean)) throw new NotFoundError(THREAD_NOT_FOUND);
 }
+
+/**
+ * The caller's thread as a MongoDB document, ready for `$push` appends: 404 when absent or another user's.
+ * A legacy thread is first copied into MongoDB under the same thread_id (see lib/legacy/), so appends always
+ * land in MongoDB.
+ */
+export async function requireMongoThread(userId: string, threadId: string): Promise<ThreadRecord> {
+  const found = await mongoThreadStore.get(userId, threadId);
+  if (found) return found;
+  for (const store of stores.slice(1)) {
+    const copied = await store.copyToMongo?.(userId, threadId);
+    if (copied) return copied;
+  }
+  throw new NotFoundError(THREAD_NOT_FOUND);
+}

@@ -55,4 +55,6 @@ export interface ThreadStore {
   get(userId: string, threadId: string, page?: MessagePage): Promise<ThreadRecord | null>;
   rename(userId: string, threadId: string, name: string): Promise<ThreadSummary | null>;
   delete(userId: string, threadId: string): Promise<boolean>;
+  /** Fallback stores only: copies the thread into MongoDB (same thread_id) and returns the MongoDB record. */
+  copyToMongo?(userId: string, threadId: string): Promise<ThreadRecord | null>;
 }

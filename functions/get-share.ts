@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { withHttp } from '../lib/http/middleware.js';
+import { readShare } from '../lib/share/snapshot.js';
+import { messagesView } from '../lib/threads/views.js';
+
+// {id}: API Gateway allows one variable name per path level (POST /share/{id} takes a thread id).
+const SharePath = z.object({ id: z.string() });
+const ShareQuery = z.object({ format: z.enum(['json', 'text']).default('json') });
+const MAX_AGE_S = 3600;
+
+/** GET /api/v3/share/{share_id}: public, no login; any Authorization header is ignored. */
+export const handler = withHttp(
+  { route: 'GET /share/{share_id}', auth: false, path: SharePath, query: ShareQuery },
+  async ({ path, query }) => {
+    const share = await readShare(path.id);
+    // A snapshot never changes; cache it, but never past its expiry.
+    const ttl = share.expires_at ? Math.floor((share.expires_at.getTime() - Date.now()) / 1000) : MAX_AGE_S;
+    return {
+      status: 200,
+      headers: {
+        'Cache-Control': `public, max-age=${Math.max(0, Math.min(MAX_AGE_S, ttl))}, immutable`,
+        'X-Robots-Tag': 'noindex',
+      },
+      body: {
+        share_id: share.share_id,
+        thread_name: share.thread_name,
+        created_at: share.created_at,
+        expires_at: share.expires_at,
+        messages: messagesView(share.messages, query.format),
+      },
+    };
+  },
+);

@@ -1,0 +1,284 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { handler as deleteThread } from '../../functions/delete-thread.js';
+import { handler as getShare } from '../../functions/get-share.js';
+import { handler as renameThread } from '../../functions/rename-thread.js';
+import { handler as shareThread } from '../../functions/share-thread.js';
+import { ensureIndexes } from '../../lib/db/indexes.js';
+import { closeMongo, getDb } from '../../lib/db/mongo.js';
+import { newShareId } from '../../lib/ids.js';
+import { sharesCollection } from '../../lib/share/snapshot.js';
+import { mongoThreadStore, threadsCollection } from '../../lib/threads/mongo-store.js';
+import type { ThreadDoc } from '../../lib/threads/types.js';
+import { newUser, tokenFor } from '../support/auth.js';
+import { call } from '../support/lambda.js';
+
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const DAY = 86_400_000;
+
+beforeAll(async () => {
+  await ensureIndexes(await getDb());
+});
+afterAll(async () => {
+  await closeMongo();
+});
+
+const t0 = new Date(Date.UTC(2026, 4, 1, 8, 0, 0, 0));
+const conversation = () => [
+  { id: 'u1', role: 'user' as const, content: [{ type: 'text', text: 'Is witr obligatory?' }], created_at: t0, user_id: 'owner-secret' },
+  {
+    id: 'a1',
+    role: 'assistant' as const,
+    content: [
+      { type: 'tool_use', id: 'toolu_9', name: 'search_hadith', input: { query: 'witr' } },
+    ],
+    created_at: t0,
+  },
+  {
+    id: 'r1',
+    role: 'user' as const,
+    content: [{ type: 'tool_result', tool_use_id: 'toolu_9', content: [{ type: 'text', text: 'Please see the references below.' }] }],
+    created_at: t0,
+  },
+  {
+    id: 'a2',
+    role: 'assistant' as const,
+    content: [{ type: 'text', text: 'Most scholars hold it is a stressed sunnah', citations: [{ type: 'char_location', cited_text: 'Witr is not obligatory', document_title: 'Sunan Abi Dawud 1416' }] }],
+    created_at: t0,
+  },
+];
+
+async function insertThread(userId: string, over: Partial<ThreadDoc> = {}): Promise<ThreadDoc> {
+  const doc: ThreadDoc = {
+    thread_id: randomUUID(),
+    name: 'Witr',
+    user_id: userId,
+    initial_source: 'android',
+    created_at: t0,
+    updated_at: t0,
+    metadata: {},
+    messages: conversation(),
+    ...over,
+  };
+  await (await threadsCollection()).insertOne({ ...doc });
+  return doc;
+}
+
+const share = async (token: string, threadId: string, body?: unknown) =>
+  call(shareThread, { method: 'POST', token, path: `/api/v3/share/${threadId}`, resource: '/api/v3/share/{id}', pathParameters: { id: threadId }, body });
+
+const read = async (shareId: string, opts: { query?: Record<string, string>; headers?: Record<string, string> } = {}) =>
+  call(getShare, { path: `/api/v3/share/${shareId}`, resource: '/api/v3/share/{id}', pathParameters: { id: shareId }, ...opts });
+
+const sharesOf = async (threadId: string) => (await sharesCollection()).countDocuments({ thread_id: threadId });
+
+describe('POST /api/v3/share/{thread_id}', () => {
+  it('creates a share (201) and stores a complete snapshot with owner and thread ids', async () => {
+    const user = newUser();
+    const t = await insertThread(user);
+    const res = await share(await tokenFor(user), t.thread_id);
+    expect(res.status).toBe(201);
+    expect(res.json).toEqual({
+      status: 'success',
+      share_id: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/),
+      thread_id: t.thread_id,
+      created_at: expect.stringMatching(ISO),
+      expires_at: null,
+    });
+    const stored = await (await sharesCollection()).findOne({ share_id: res.json.share_id }, { projection: { _id: 0 } });
+    expect(stored).toEqual({
+      share_id: res.json.share_id,
+      thread_id: t.thread_id,
+      user_id: user,
+      created_at: new Date(res.json.created_at),
+      expires_at: null,
+      snapshot: {
+        thread_name: 'Witr',
+        initial_source: 'android',
+        created_at: t0,
+        updated_at: t0,
+        messages: conversation().map(({ user_id: _u, ...m }) => m),
+      },
+    });
+  });
+
+  it('creates a new share on every call', async () => {
+    const user = newUser();
+    const token = await tokenFor(user);
+    const t = await insertThread(user);
+    const a = await share(token, t.thread_id);
+    const b = await share(token, t.thread_id, {});
+    expect(a.json.share_id).not.toBe(b.json.share_id);
+    expect(await sharesOf(t.thread_id)).toBe(2);
+  });
+
+  it('sets expires_at from expires_in_days', async () => {
+    const user = newUser();
+    const t = await insertThread(user);
+    const res = await share(await tokenFor(user), t.thread_id, { expires_in_days: 7 });
+    expect(res.status).toBe(201);
+    expect(new Date(res.json.expires_at).getTime() - new Date(res.json.created_at).getTime()).toBe(7 * DAY);
+  });
+
+  it.each([
+    [{ expires_in_days: 0 }],
+    [{ expires_in_days: 366 }],
+    [{ expires_in_days: 1.5 }],
+    [{ expires_in_days: '7' }],
+    [{ expires_in_days: { $gt: 1 } }],
+    [{ expires_in_days: null }],
+    [{ days: 3 }],
+  ])('rejects %j with 400 and creates no share', async (body) => {
+    const user = newUser();
+    const t = await insertThread(user);
+    const res = await share(await tokenFor(user), t.thread_id, body);
+    expect(res.status).toBe(400);
+    expect(res.json).toEqual({ detail: expect.stringMatching(/^Invalid body: /) });
+    expect(await sharesOf(t.thread_id)).toBe(0);
+  });
+
+  it('is 404 for another user’s thread and for an unknown thread, 400 for a non-UUID, 401 without a token', async () => {
+    const owner = newUser();
+    const t = await insertThread(owner);
+    const other = await share(await tokenFor(newUser()), t.thread_id);
+    expect([other.status, other.json]).toEqual([404, { detail: 'Thread not found' }]);
+    const unknown = await share(await tokenFor(owner), randomUUID());
+    expect([unknown.status, unknown.json]).toEqual([404, { detail: 'Thread not found' }]);
+    const bad = await share(await tokenFor(owner), 'nope');
+    expect(bad.status).toBe(400);
+    const anon = await call(shareThread, { method: 'POST', pathParameters: { id: t.thread_id } });
+    expect([anon.status, anon.headers['www-authenticate']]).toEqual([401, 'Bearer']);
+    expect(await sharesOf(t.thread_id)).toBe(0);
+  });
+});
+
+describe('GET /api/v3/share/{share_id}', () => {
+  it('serves the snapshot without a login, with no owner or thread ids, and cache headers', async () => {
+    const user = newUser();
+    const t = await insertThread(user);
+    const created = await share(await tokenFor(user), t.thread_id);
+    const res = await read(created.json.share_id);
+    expect(res.status).toBe(200);
+    expect(res.json).toEqual({
+      share_id: created.json.share_id,
+      thread_name: 'Witr',
+      created_at: created.json.created_at,
+      expires_at: null,
+      messages: conversation().map(({ user_id: _u, ...m }) => ({ ...m, created_at: t0.toISOString() })),
+    });
+    expect(res.body).not.toContain(user);
+    expect(res.body).not.toContain(t.thread_id);
+    expect(res.body).not.toContain('owner-secret');
+    expect(res.body).not.toContain('user_id');
+    expect(res.headers['cache-control']).toBe('public, max-age=3600, immutable');
+  });
+
+  it('ignores an Authorization header, even garbage or someone else’s token', async () => {
+    const user = newUser();
+    const t = await insertThread(user);
+    const { json } = await share(await tokenFor(user), t.thread_id);
+    for (const authorization of ['Bearer garbage', 'Basic Zm9vOmJhcg==', `Bearer ${await tokenFor(newUser(), { expiresIn: -10 })}`]) {
+      const res = await read(json.share_id, { headers: { Authorization: authorization } });
+      expect(res.status).toBe(200);
+      expect(res.json.share_id).toBe(json.share_id);
+    }
+  });
+
+  it('supports ?format=text', async () => {
+    const user = newUser();
+    const t = await insertThread(user);
+    const { json } = await share(await tokenFor(user), t.thread_id);
+    const res = await read(json.share_id, { query: { format: 'text' } });
+    expect(res.json.messages).toEqual([
+      { id: 'u1', role: 'user', content: 'Is witr obligatory?', created_at: t0.toISOString() },
+      {
+        id: 'a2',
+        role: 'assistant',
+        content: 'Most scholars hold it is a stressed sunnah [1]\n\n**Citations**:\n[1] Sunan Abi Dawud 1416:\nWitr is not obligatory',
+        created_at: t0.toISOString(),
+      },
+    ]);
+  });
+
+  it('stays frozen: later messages, a rename and deleting the thread do not change it', async () => {
+    const user = newUser();
+    const token = await tokenFor(user);
+    const t = await insertThread(user);
+    const { json } = await share(token, t.thread_id);
+    const before = await read(json.share_id);
+    await mongoThreadStore.appendMessages(user, t.thread_id, [{ id: 'late', role: 'user', content: [{ type: 'text', text: 'later' }], created_at: new Date() }], new Date());
+    const renamed = await call(renameThread, { method: 'POST', token, pathParameters: { thread_id: t.thread_id }, body: { name: 'Renamed' } });
+    expect(renamed.status).toBe(200);
+    expect((await read(json.share_id)).json).toEqual(before.json);
+    const deleted = await call(deleteThread, { method: 'DELETE', token, pathParameters: { thread_id: t.thread_id } });
+    expect(deleted.status).toBe(204);
+    const after = await read(json.share_id);
+    expect([after.status, after.json]).toEqual([200, before.json]);
+  });
+
+  it('is 404 for unknown, malformed and expired ids, whether or not the TTL monitor removed them', async () => {
+    const user = newUser();
+    const t = await insertThread(user);
+    const col = await sharesCollection();
+    const expiredId = newShareId();
+    await col.insertOne({
+      share_id: expiredId,
+      thread_id: t.thread_id,
+      user_id: user,
+      created_at: new Date(Date.now() - 2 * DAY),
+      expires_at: new Date(Date.now() - 1000),
+      snapshot: { thread_name: 'old', initial_source: 'web', created_at: t0, updated_at: t0, messages: [] },
+    });
+    for (const id of [newShareId(), expiredId, 'short', 'x'.repeat(300), '../../etc/passwd', '{"$gt":""}', randomUUID()]) {
+      const res = await read(id);
+      expect([res.status, res.json]).toEqual([404, { detail: 'Share not found' }]);
+      expect(res.headers['cache-control']).toBe('no-store');
+    }
+  });
+
+  it('never caches past the expiry', async () => {
+    const user = newUser();
+    const t = await insertThread(user);
+    const { json } = await share(await tokenFor(user), t.thread_id, { expires_in_days: 1 });
+    const res = await read(json.share_id);
+    expect(res.status).toBe(200);
+    const maxAge = Number(/max-age=(\d+)/.exec(res.headers['cache-control']!)![1]);
+    expect(maxAge).toBeLessThanOrEqual(3600);
+    expect(res.json.expires_at).toBe(json.expires_at);
+  });
+});
+
+describe('share ids', () => {
+  it('10,000 generated ids are distinct, 22 characters of the base64url alphabet', () => {
+    const ids = Array.from({ length: 10_000 }, newShareId);
+    expect(new Set(ids).size).toBe(10_000);
+    for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    // 16 random bytes: every base64url symbol shows up across 10,000 ids (a constant or a counter would not).
+    expect(new Set(ids.join('')).size).toBe(64);
+  });
+
+  it('retries a colliding id instead of failing', async () => {
+    const user = newUser();
+    const t = await insertThread(user);
+    const ids = await import('../../lib/ids.js');
+    const taken = newShareId();
+    await (await sharesCollection()).insertOne({
+      share_id: taken,
+      thread_id: randomUUID(),
+      user_id: newUser(),
+      created_at: new Date(),
+      expires_at: null,
+      snapshot: { thread_name: null, initial_source: 'web', created_at: t0, updated_at: t0, messages: [] },
+    });
+    const { vi } = await import('vitest');
+    const spy = vi.spyOn(ids, 'newShareId').mockReturnValueOnce(taken);
+    try {
+      const res = await share(await tokenFor(user), t.thread_id);
+      expect(res.status).toBe(201);
+      expect(res.json.share_id).not.toBe(taken);
+      expect(spy).toHaveBeenCalledTimes(2);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+});
