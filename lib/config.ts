@@ -27,6 +27,8 @@ const EnvSchema = z
     MONGODB_DB: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/).default('ansari'),
     MONGODB_MAX_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(5),
     MONGODB_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+    // Total time a request may spend retrying an unavailable database before answering 503 (< function timeout).
+    DB_RETRY_BUDGET_MS: z.coerce.number().int().min(0).max(60_000).default(12_000),
     SECRET_KEY: optionalString,
     ALGORITHM: z.literal('HS256').default('HS256'),
     REQUIRE_TOKEN_IN_DB: boolFlag,

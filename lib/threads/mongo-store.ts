@@ -1,6 +1,7 @@
 import type { Collection, Filter } from 'mongodb';
 import type { Message } from '../blocks/types.js';
 import { getDb } from '../db/mongo.js';
+import { withDbRetry } from '../db/retry.js';
 import { NotFoundError } from '../errors.js';
 import type { ListPage, MessagePage, ThreadDoc, ThreadRecord, ThreadStore, ThreadSummary } from './types.js';
 
@@ -37,23 +38,25 @@ export const mongoThreadStore: ThreadStore & {
       const { updatedAt, threadId } = page.after;
       filter.$or = [{ updated_at: { $lt: updatedAt } }, { updated_at: updatedAt, thread_id: { $lt: threadId } }];
     }
-    let cursor = (await threadsCollection())
-      .find(filter, { projection: SUMMARY_PROJECTION })
-      .sort({ updated_at: -1, thread_id: -1 });
-    if (page.limit !== undefined) cursor = cursor.limit(page.limit);
-    const docs = (await cursor.toArray()) as unknown as ThreadDoc[];
+    const docs = await withDbRetry('threads.list', async () => {
+      let cursor = (await threadsCollection())
+        .find(filter, { projection: SUMMARY_PROJECTION })
+        .sort({ updated_at: -1, thread_id: -1 });
+      if (page.limit !== undefined) cursor = cursor.limit(page.limit);
+      return (await cursor.toArray()) as unknown as ThreadDoc[];
+    });
     return docs.map(toSummary);
   },
 
   async get(userId: string, threadId: string, page: MessagePage = {}): Promise<ThreadRecord | null> {
-    const col = await threadsCollection();
+    const col = await withDbRetry('threads.connect', () => threadsCollection());
     const filter = { thread_id: threadId, user_id: userId };
     if (page.limit === undefined && page.before === undefined) {
-      const doc = await col.findOne(filter, { projection: { _id: 0 } });
+      const doc = await withDbRetry('threads.get', () => col.findOne(filter, { projection: { _id: 0 } }));
       return doc ? { ...toSummary(doc), metadata: doc.metadata ?? {}, messages: doc.messages ?? [], has_more: false } : null;
     }
     // Paging: read the ids first (small), then only the requested slice of messages.
-    const ids = await col.findOne(filter, { projection: { _id: 0, 'messages.id': 1 } });
+    const ids = await withDbRetry('threads.get.ids', () => col.findOne(filter, { projection: { _id: 0, 'messages.id': 1 } }));
     if (!ids) return null;
     const all = (ids.messages ?? []).map((m) => m.id);
     let end = all.length;
@@ -63,47 +66,74 @@ export const mongoThreadStore: ThreadStore & {
     }
     const start = page.limit === undefined ? 0 : Math.max(0, end - page.limit);
     const count = end - start;
-    const doc = await col.findOne(filter, {
-      projection: { ...SUMMARY_PROJECTION, metadata: 1, messages: { $slice: [start, Math.max(count, 1)] } },
-    });
+    const doc = await withDbRetry('threads.get.page', () =>
+      col.findOne(filter, { projection: { ...SUMMARY_PROJECTION, metadata: 1, messages: { $slice: [start, Math.max(count, 1)] } } }),
+    );
     if (!doc) return null;
     return { ...toSummary(doc), metadata: doc.metadata ?? {}, messages: count > 0 ? (doc.messages ?? []).slice(0, count) : [], has_more: start > 0 };
   },
 
   async rename(userId: string, threadId: string, name: string): Promise<ThreadSummary | null> {
-    const doc = await (await threadsCollection()).findOneAndUpdate(
-      { thread_id: threadId, user_id: userId },
-      { $set: { name } },
-      { projection: SUMMARY_PROJECTION, returnDocument: 'after' },
+    const doc = await withDbRetry('threads.rename', async () =>
+      (await threadsCollection()).findOneAndUpdate(
+        { thread_id: threadId, user_id: userId },
+        { $set: { name } },
+        { projection: SUMMARY_PROJECTION, returnDocument: 'after' },
+      ),
     );
     return doc ? toSummary(doc) : null;
   },
 
   async delete(userId: string, threadId: string): Promise<boolean> {
-    const res = await (await threadsCollection()).deleteOne({ thread_id: threadId, user_id: userId });
-    return res.deletedCount === 1;
+    // A retry after an ambiguous failure may find nothing left to delete: confirm by looking.
+    const res = await withDbRetry('threads.delete', async (attempt) => {
+      const col = await threadsCollection();
+      const r = await col.deleteOne({ thread_id: threadId, user_id: userId });
+      return r.deletedCount === 1 || (attempt > 0 && !(await col.countDocuments({ thread_id: threadId }, { limit: 1 })) ? 'maybe' : r.deletedCount === 1);
+    });
+    return res === true || res === 'maybe';
   },
 
   async create(doc: ThreadDoc): Promise<void> {
-    const res = await (await threadsCollection()).insertOne({ ...doc });
-    if (!res.acknowledged) throw new Error('thread insert not acknowledged');
+    await withDbRetry('threads.create', async (attempt) => {
+      const col = await threadsCollection();
+      try {
+        const res = await col.insertOne({ ...doc });
+        if (!res.acknowledged) throw new Error('thread insert not acknowledged');
+      } catch (err) {
+        // A retry of an insert that did land hits the unique thread_id: that is success.
+        const landed = attempt > 0 && (await col.countDocuments({ thread_id: doc.thread_id, user_id: doc.user_id }, { limit: 1 })) > 0;
+        if (!landed) throw err;
+      }
+    });
   },
 
-  /** Appends atomically with `$push` (never read-modify-write); false when the thread is absent or not owned. */
+  /**
+   * Appends atomically with `$push` (never read-modify-write); false when the thread is absent or not owned.
+   * The filter skips a thread already holding the first message, so a retried append never duplicates.
+   */
   async appendMessages(userId: string, threadId: string, messages: Message[], at: Date): Promise<boolean> {
-    const res = await (await threadsCollection()).updateOne(
-      { thread_id: threadId, user_id: userId },
-      { $push: { messages: { $each: messages } }, $set: { updated_at: at } },
-    );
-    return res.matchedCount === 1;
+    const first = messages[0];
+    if (!first) return true;
+    return withDbRetry('threads.append', async () => {
+      const col = await threadsCollection();
+      const res = await col.updateOne(
+        { thread_id: threadId, user_id: userId, 'messages.id': { $ne: first.id } },
+        { $push: { messages: { $each: messages } }, $set: { updated_at: at } },
+      );
+      if (res.matchedCount === 1) return true;
+      return (await col.countDocuments({ thread_id: threadId, user_id: userId, 'messages.id': first.id }, { limit: 1 })) > 0;
+    });
   },
 
   /** Names the thread only if it has no name yet (one atomic conditional update). */
   async nameIfUnset(userId: string, threadId: string, name: string): Promise<void> {
-    await (await threadsCollection()).updateOne({ thread_id: threadId, user_id: userId, name: null }, { $set: { name } });
+    await withDbRetry('threads.name', async () =>
+      (await threadsCollection()).updateOne({ thread_id: threadId, user_id: userId, name: null }, { $set: { name } }),
+    );
   },
 
   async exists(userId: string, threadId: string): Promise<boolean> {
-    return (await (await threadsCollection()).countDocuments({ thread_id: threadId, user_id: userId }, { limit: 1 })) > 0;
+    return withDbRetry('threads.exists', async () => (await (await threadsCollection()).countDocuments({ thread_id: threadId, user_id: userId }, { limit: 1 })) > 0);
   },
 };
