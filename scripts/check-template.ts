@@ -52,5 +52,22 @@ for (const route of loadRoutes()) {
   }
 }
 
+// Operations: least privilege, log retention, stage throttling, alarms.
+const statements = Object.values(resources)
+  .filter((r) => r.Type === 'AWS::IAM::Role')
+  .flatMap((r) => (r.Properties?.Policies ?? []).flatMap((p: any) => p.PolicyDocument.Statement as any[]));
+const actions = statements.flatMap((st) => (Array.isArray(st.Action) ? st.Action : [st.Action]) as string[]);
+check(actions.length > 0 && actions.every((a) => a.startsWith('logs:')), `functions may only write logs (EMF metrics travel in logs): ${[...new Set(actions)].join(', ')}`);
+check(statements.every((st) => JSON.stringify(st.Resource) !== '"*"'), 'no IAM statement on Resource "*"');
+for (const route of loadRoutes()) {
+  const group = resources[`${route.name[0]!.toUpperCase()}${route.name.slice(1)}LogGroup`];
+  check(Number(group?.Properties?.RetentionInDays) > 0, `log retention set for ${route.name}`);
+}
+const stageDescription = Object.values(resources).find((r) => r.Type === 'AWS::ApiGateway::Deployment')?.Properties?.StageDescription;
+check(stageDescription?.ThrottlingRateLimit > 0 && stageDescription?.ThrottlingBurstLimit > 0, 'stage throttling (rate and burst)');
+for (const name of ['Api5xxRateAlarm', 'LatencyP95Alarm', 'ThrottlesAlarm']) {
+  check(resources[name]?.Type === 'AWS::CloudWatch::Alarm', `alarm ${name}`);
+}
+
 console.log(failures ? `${failures} template check(s) failed` : 'template checks passed');
 process.exit(failures ? 1 : 0);

@@ -15,7 +15,7 @@ export function getMongoClient(): Promise<MongoClient> {
     maxIdleTimeMS: 60_000,
     serverSelectionTimeoutMS: config.MONGODB_TIMEOUT_MS,
     connectTimeoutMS: config.MONGODB_TIMEOUT_MS,
-    socketTimeoutMS: config.MONGODB_TIMEOUT_MS * 4,
+    socketTimeoutMS: config.MONGODB_TIMEOUT_MS * 2,
     waitQueueTimeoutMS: config.MONGODB_TIMEOUT_MS,
     retryReads: true,
     retryWrites: true,

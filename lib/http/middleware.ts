@@ -112,8 +112,12 @@ const observe = (route: string): MiddlewareObj<APIGatewayProxyEvent, APIGatewayP
     const latencyMs = Date.now() - (s.startedAt ?? Date.now());
     const threadId = request.event.pathParameters?.thread_id ?? request.event.pathParameters?.id;
     const fields = { route, status, latencyMs, ...(threadId ? { threadId } : {}), ...(s.userId ? { user: userRef(s.userId) } : {}) };
-    if (status >= 500) logger.error('request failed', { ...fields, error: request.error });
-    else logger.info('request', fields);
+    if (status >= 500) {
+      // Expected dependency failures are summarised; unexpected errors keep their stack for debugging.
+      const err = request.error;
+      const summary = err && (classifyDependencyError(err) || err instanceof HttpError) ? { name: err.name, message: err.message } : err;
+      logger.error('request failed', { ...fields, error: summary ?? undefined });
+    } else logger.info('request', fields);
     metrics.addDimension('route', route);
     metrics.addMetric('Requests', 'Count', 1);
     metrics.addMetric('Latency', 'Milliseconds', latencyMs);
@@ -137,8 +141,6 @@ const errorResponder = (): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyRe
   onError: (request) => {
     const error = classifyDependencyError(request.error) ?? request.error;
     const known = error instanceof HttpError ? error : undefined;
-    if (!known) logger.error('unhandled error', { error: request.error ?? undefined });
-    else if (known.status >= 500) logger.warn('dependency failure', { error: request.error ?? undefined });
     const status = known?.status ?? 500;
     request.response = {
       statusCode: status,

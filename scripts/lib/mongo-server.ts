@@ -132,10 +132,10 @@ async function startJava(persistFile: string | undefined, log: (msg: string) => 
 }
 
 export async function startMongoServer(
-  opts: { persistFile?: string; log?: (msg: string) => void; allowMongod?: boolean } = {},
+  opts: { persistFile?: string; log?: (msg: string) => void; allowMongod?: boolean; ignoreUri?: boolean } = {},
 ): Promise<MongoServerHandle> {
   const log = opts.log ?? (() => undefined);
-  if (process.env.MONGODB_URI) {
+  if (process.env.MONGODB_URI && !opts.ignoreUri) {
     log('MongoDB: using MONGODB_URI');
     return { uri: process.env.MONGODB_URI, kind: 'external', stop: async () => undefined };
   }
