@@ -28,6 +28,8 @@ const EnvSchema = z
     MONGODB_MAX_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(5),
     MONGODB_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
     // Total time a request may spend retrying an unavailable database before answering 503 (< function timeout).
+    // A thread document's messages stay under this size; older ones move to overflow chunks (16 MB is MongoDB's limit).
+    MAX_THREAD_DOC_BYTES: z.coerce.number().int().min(16 * 1024).max(15 * 1024 * 1024).default(12 * 1024 * 1024),
     DB_RETRY_BUDGET_MS: z.coerce.number().int().min(0).max(60_000).default(12_000),
     SECRET_KEY: optionalString,
     ALGORITHM: z.literal('HS256').default('HS256'),
@@ -70,6 +72,10 @@ const EnvSchema = z
     }
     if (env.SECRET_KEY && env.SECRET_KEY.length < 32 && !local) {
       ctx.addIssue({ code: 'custom', path: ['SECRET_KEY'], message: 'must be at least 32 characters outside local stages' });
+    }
+    if (!env.ANTHROPIC_API_KEY && !local) {
+      // Local stages run the labelled offline stub model instead (see scripts/lib/offline-model.ts).
+      ctx.addIssue({ code: 'custom', path: ['ANTHROPIC_API_KEY'], message: `is required in stage "${env.STAGE}"` });
     }
     if (env.REQUIRE_TOKEN_IN_DB && !env.LEGACY_DATABASE_URL) {
       ctx.addIssue({ code: 'custom', path: ['REQUIRE_TOKEN_IN_DB'], message: 'needs LEGACY_DATABASE_URL (the access_tokens table)' });

@@ -10,6 +10,8 @@ export const INDEXES: Record<string, IndexDescription[]> = {
     // Serves the list filter and its whole sort (updated_at, then thread_id as the tie-breaker).
     { key: { user_id: 1, updated_at: -1, thread_id: -1 }, name: 'user_id_updated_at' },
   ],
+  // Overflow chunks of long threads, read in order (lib/threads/overflow.ts).
+  thread_message_chunks: [{ key: { thread_id: 1, seq: 1 }, name: 'thread_id_seq_unique', unique: true }],
   shared_threads: [
     { key: { share_id: 1 }, name: 'share_id_unique', unique: true },
     { key: { thread_id: 1 }, name: 'thread_id' },

@@ -129,7 +129,10 @@ const observe = (route: string): MiddlewareObj<APIGatewayProxyEvent, APIGatewayP
   return {
     before: (request) => {
       state(request).startedAt = Date.now();
+      // Adds cold_start, function name and request id to every log line of this request.
+      logger.addContext(request.context);
       logger.appendKeys({ requestId: request.context.awsRequestId, route });
+      metrics.captureColdStartMetric();
     },
     after: (request) => finish(request as HttpMiddyRequest),
     onError: (request) => finish(request as HttpMiddyRequest),

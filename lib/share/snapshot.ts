@@ -2,13 +2,17 @@ import { MongoServerError, type Collection } from 'mongodb';
 import type { Message } from '../blocks/types.js';
 import { config } from '../config.js';
 import { getDb } from '../db/mongo.js';
-import { NotFoundError } from '../errors.js';
+import { HttpError, NotFoundError } from '../errors.js';
+import { messageBytes } from '../threads/overflow.js';
 import { isUuid, newShareId } from '../ids.js';
+import { legacyEnabled } from '../legacy/pool.js';
+import { readLegacyShare } from '../legacy/share.js';
 import { getThread } from '../threads/service.js';
 
 export const SHARES = 'shared_threads';
 export const SHARE_NOT_FOUND = 'Share not found';
 const DAY_MS = 86_400_000;
+const MAX_SNAPSHOT_BYTES = 15 * 1024 * 1024;
 const SHARE_ID_RE = /^[A-Za-z0-9_-]{22}$/;
 
 /** A frozen copy of a thread at the moment of sharing. `user_id` and `thread_id` never leave the server. */
@@ -60,6 +64,10 @@ export async function createShare(userId: string, threadId: string, expiresInDay
       messages: thread.messages.map(({ user_id: _owner, ...m }) => m as Message),
     },
   };
+  // A snapshot is one document, so it must fit under MongoDB's 16 MB limit with room for its envelope.
+  if (messageBytes(base.snapshot.messages) > MAX_SNAPSHOT_BYTES) {
+    throw new HttpError(413, 'Thread too large to share');
+  }
   const col = await sharesCollection();
   // 128 random bits collide essentially never; the unique index makes sure, and a collision is retried.
   for (let attempt = 0; ; attempt++) {
@@ -73,11 +81,11 @@ export async function createShare(userId: string, threadId: string, expiresInDay
   }
 }
 
-/** Legacy shares (the SQL `share` table) are read here when no MongoDB share matches; set by the legacy layer. */
-let legacyShareReader: ((shareId: string) => Promise<PublicShare | null>) | undefined;
-export function setLegacyShareReader(reader: typeof legacyShareReader): void {
-  legacyShareReader = reader;
-}
+/**
+ * Legacy shares (the SQL `share` table, UUID ids) are read when no MongoDB share matches and LEGACY_DATABASE_URL
+ * is set. Imported here rather than registered from elsewhere, so the separately bundled get-share function has it.
+ */
+const legacyShareReader: ((shareId: string) => Promise<PublicShare | null>) | undefined = legacyEnabled() ? readLegacyShare : undefined;
 
 /** The public read: unknown, malformed and expired ids are all the same 404 (expiry checked here, not left to TTL). */
 export async function readShare(shareId: string, now = new Date()): Promise<PublicShare> {

@@ -3,6 +3,7 @@ import type { Message } from '../blocks/types.js';
 import { getDb } from '../db/mongo.js';
 import { withDbRetry } from '../db/retry.js';
 import { NotFoundError } from '../errors.js';
+import { chunkedMessages, deleteChunks, joinMessages, maxDocBytes, messageBytes, spillOldest } from './overflow.js';
 import type { ListPage, MessagePage, ThreadDoc, ThreadRecord, ThreadStore, ThreadSummary } from './types.js';
 
 export const THREADS = 'threads';
@@ -51,20 +52,22 @@ export const mongoThreadStore: ThreadStore & {
   async get(userId: string, threadId: string, page: MessagePage = {}): Promise<ThreadRecord | null> {
     const col = await withDbRetry('threads.connect', () => threadsCollection());
     const filter = { thread_id: threadId, user_id: userId };
-    if (page.limit === undefined && page.before === undefined) {
-      const doc = await withDbRetry('threads.get', () => col.findOne(filter, { projection: { _id: 0 } }));
-      return doc ? { ...toSummary(doc), metadata: doc.metadata ?? {}, messages: doc.messages ?? [], has_more: false } : null;
+    const paged = page.limit !== undefined || page.before !== undefined;
+    const probe = paged
+      ? await withDbRetry('threads.get.ids', () => col.findOne(filter, { projection: { _id: 0, 'messages.id': 1, overflow_chunks: 1 } }))
+      : await withDbRetry('threads.get', () => col.findOne(filter, { projection: { _id: 0 } }));
+    if (!probe) return null;
+    const overflowed = (probe.overflow_chunks ?? 0) > 0;
+    if (!paged || overflowed) {
+      // Whole thread (or an overflowed one, whose older messages live in chunks): join and slice in memory.
+      const doc = paged ? await withDbRetry('threads.get', () => col.findOne(filter, { projection: { _id: 0 } })) : probe;
+      if (!doc) return null;
+      const all = overflowed ? joinMessages(await chunkedMessages(userId, threadId), doc.messages ?? []) : (doc.messages ?? []);
+      const [start, end] = pageBounds(all.map((m) => m.id), page);
+      return { ...toSummary(doc), metadata: doc.metadata ?? {}, messages: all.slice(start, end), has_more: start > 0 };
     }
-    // Paging: read the ids first (small), then only the requested slice of messages.
-    const ids = await withDbRetry('threads.get.ids', () => col.findOne(filter, { projection: { _id: 0, 'messages.id': 1 } }));
-    if (!ids) return null;
-    const all = (ids.messages ?? []).map((m) => m.id);
-    let end = all.length;
-    if (page.before !== undefined) {
-      end = all.indexOf(page.before);
-      if (end < 0) throw new NotFoundError('Message not found');
-    }
-    const start = page.limit === undefined ? 0 : Math.max(0, end - page.limit);
+    // Paging a single document: the ids are read first (small), then only the requested slice of messages.
+    const [start, end] = pageBounds((probe.messages ?? []).map((m) => m.id), page);
     const count = end - start;
     const doc = await withDbRetry('threads.get.page', () =>
       col.findOne(filter, { projection: { ...SUMMARY_PROJECTION, metadata: 1, messages: { $slice: [start, Math.max(count, 1)] } } }),
@@ -85,6 +88,7 @@ export const mongoThreadStore: ThreadStore & {
   },
 
   async delete(userId: string, threadId: string): Promise<boolean> {
+    await deleteChunks(userId, threadId);
     // A retry after an ambiguous failure may find nothing left to delete: confirm by looking.
     const res = await withDbRetry('threads.delete', async (attempt) => {
       const col = await threadsCollection();
@@ -98,7 +102,7 @@ export const mongoThreadStore: ThreadStore & {
     await withDbRetry('threads.create', async (attempt) => {
       const col = await threadsCollection();
       try {
-        const res = await col.insertOne({ ...doc });
+        const res = await col.insertOne({ ...doc, size_bytes: messageBytes(doc.messages), overflow_chunks: 0 });
         if (!res.acknowledged) throw new Error('thread insert not acknowledged');
       } catch (err) {
         // A retry of an insert that did land hits the unique thread_id: that is success.
@@ -110,20 +114,38 @@ export const mongoThreadStore: ThreadStore & {
 
   /**
    * Appends atomically with `$push` (never read-modify-write); false when the thread is absent or not owned.
-   * The filter skips a thread already holding the first message, so a retried append never duplicates.
+   * The filter skips a thread already holding the first message, so a retried append never duplicates, and a
+   * thread whose document would cross the size threshold, whose oldest messages are then moved to a chunk first.
    */
   async appendMessages(userId: string, threadId: string, messages: Message[], at: Date): Promise<boolean> {
     const first = messages[0];
     if (!first) return true;
-    return withDbRetry('threads.append', async () => {
-      const col = await threadsCollection();
-      const res = await col.updateOne(
-        { thread_id: threadId, user_id: userId, 'messages.id': { $ne: first.id } },
-        { $push: { messages: { $each: messages } }, $set: { updated_at: at } },
+    const bytes = messageBytes(messages);
+    const room = Math.max(0, maxDocBytes() - bytes);
+    const col = await withDbRetry('threads.connect', () => threadsCollection());
+    // Concurrent appenders may take the room one spill made; each round makes more, so this ends quickly.
+    for (let attempt = 0; attempt < 25; attempt++) {
+      const res = await withDbRetry('threads.append', () =>
+        col.updateOne(
+          {
+            thread_id: threadId,
+            user_id: userId,
+            'messages.id': { $ne: first.id },
+            $or: [{ size_bytes: { $lte: room } }, { size_bytes: { $exists: false } }],
+          },
+          { $push: { messages: { $each: messages } }, $set: { updated_at: at }, $inc: { size_bytes: bytes } },
+        ),
       );
       if (res.matchedCount === 1) return true;
-      return (await col.countDocuments({ thread_id: threadId, user_id: userId, 'messages.id': first.id }, { limit: 1 })) > 0;
-    });
+      // Not applied: already there (a retried append), thread gone or not owned, or no room.
+      const already = await withDbRetry('threads.append.check', () =>
+        col.countDocuments({ thread_id: threadId, user_id: userId, 'messages.id': first.id }, { limit: 1 }),
+      );
+      if (already > 0) return true;
+      if (!(await this.exists(userId, threadId))) return false;
+      await spillOldest(col, userId, threadId, bytes);
+    }
+    throw new Error('could not make room in the thread document');
   },
 
   /** Names the thread only if it has no name yet (one atomic conditional update). */
@@ -137,3 +159,14 @@ export const mongoThreadStore: ThreadStore & {
     return withDbRetry('threads.exists', async () => (await (await threadsCollection()).countDocuments({ thread_id: threadId, user_id: userId }, { limit: 1 })) > 0);
   },
 };
+
+/** [start, end) of the requested page of a thread's messages (all by default). */
+function pageBounds(ids: string[], page: MessagePage): [number, number] {
+  let end = ids.length;
+  if (page.before !== undefined) {
+    end = ids.indexOf(page.before);
+    if (end < 0) throw new NotFoundError('Message not found');
+  }
+  const start = page.limit === undefined ? 0 : Math.max(0, end - page.limit);
+  return [start, end];
+}

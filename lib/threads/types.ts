@@ -14,6 +14,12 @@ export interface ThreadDoc {
   updated_at: Date;
   metadata: Record<string, unknown>;
   messages: Message[];
+  /** Running BSON size of `messages` (see overflow.ts); absent on documents written before it existed. */
+  size_bytes?: number;
+  /** How many overflow chunks hold this thread's oldest messages. */
+  overflow_chunks?: number;
+  /** Set on a thread copied from the legacy PostgreSQL store (on write or by the migration); never sent to clients. */
+  origin?: { store: 'legacy'; by: 'write' | 'migration'; copied_at: Date };
 }
 
 /** What the list shows of a thread, from either store. */
@@ -55,6 +61,9 @@ export interface ThreadStore {
   get(userId: string, threadId: string, page?: MessagePage): Promise<ThreadRecord | null>;
   rename(userId: string, threadId: string, name: string): Promise<ThreadSummary | null>;
   delete(userId: string, threadId: string): Promise<boolean>;
-  /** Fallback stores only: copies the thread into MongoDB (same thread_id) and returns the MongoDB record. */
+  /**
+   * Fallback stores only: copies the caller's thread into MongoDB (same thread_id) and returns the MongoDB record;
+   * null when this store has no such thread of the caller. Safe when requests race: one copy, returned to each.
+   */
   copyToMongo?(userId: string, threadId: string): Promise<ThreadRecord | null>;
 }

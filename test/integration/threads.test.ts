@@ -83,6 +83,8 @@ describe('POST /api/v3/threads', () => {
       updated_at: new Date(res.json.created_at),
       metadata: {},
       messages: [],
+      size_bytes: 0,
+      overflow_chunks: 0,
     });
   });
 

@@ -1,0 +1,106 @@
+import { BSON, type Collection } from 'mongodb';
+import type { Message } from '../blocks/types.js';
+import { config } from '../config.js';
+import { getDb } from '../db/mongo.js';
+import { withDbRetry } from '../db/retry.js';
+import { logger, metrics } from '../observability.js';
+import type { ThreadDoc } from './types.js';
+
+/**
+ * MongoDB documents stop at 16 MB; a long thread with many tool documents can get there. Each thread document
+ * keeps a running `size_bytes` of its messages, and an append that would take it past MAX_THREAD_DOC_BYTES first
+ * moves the oldest messages into `thread_message_chunks` (one document per chunk, numbered by `seq`). Reads put
+ * chunks and the document back together, so clients see one continuous thread.
+ */
+export const CHUNKS = 'thread_message_chunks';
+
+export interface ChunkDoc {
+  thread_id: string;
+  user_id: string;
+  seq: number;
+  messages: Message[];
+  size_bytes: number;
+  created_at: Date;
+}
+
+export async function chunksCollection(): Promise<Collection<ChunkDoc>> {
+  return (await getDb()).collection<ChunkDoc>(CHUNKS);
+}
+
+export const messageBytes = (messages: Message[]): number =>
+  messages.reduce((sum, m) => sum + BSON.calculateObjectSize(m as unknown as BSON.Document), 0);
+
+/** The threshold a thread document's messages may not cross (well under MongoDB's 16 MB). */
+export const maxDocBytes = (): number => config.MAX_THREAD_DOC_BYTES;
+
+/**
+ * Moves the oldest messages of a thread into a new chunk so that `incomingBytes` more fit, leaving the document
+ * at about half the threshold. Safe to repeat after a crash (the chunk is an upsert by (thread_id, seq), and only
+ * the ids actually stored in the chunk are pulled) and against a concurrent spill (guarded by the chunk count).
+ */
+export async function spillOldest(col: Collection<ThreadDoc>, userId: string, threadId: string, incomingBytes: number): Promise<void> {
+  const doc = await withDbRetry('overflow.read', () =>
+    col.findOne({ thread_id: threadId, user_id: userId }, { projection: { _id: 0, messages: 1, size_bytes: 1, overflow_chunks: 1 } }),
+  );
+  if (!doc) return;
+  const seq = doc.overflow_chunks ?? 0;
+  const target = Math.max(0, Math.floor(maxDocBytes() / 2) - incomingBytes);
+  const current = messageBytes(doc.messages);
+  const moving: Message[] = [];
+  let moved = 0;
+  for (const m of doc.messages) {
+    if (current - moved <= target) break;
+    moving.push(m);
+    moved += messageBytes([m]);
+  }
+  if (moving.length === 0) return;
+  const chunks = await chunksCollection();
+  await withDbRetry('overflow.chunk', () =>
+    chunks.updateOne(
+      { thread_id: threadId, seq },
+      { $setOnInsert: { thread_id: threadId, user_id: userId, seq, messages: moving, size_bytes: moved, created_at: new Date() } },
+      { upsert: true },
+    ),
+  );
+  // Pull exactly what the stored chunk holds (after a crash it may be an earlier attempt's chunk).
+  const stored = await withDbRetry('overflow.chunk.read', () =>
+    chunks.findOne({ thread_id: threadId, seq }, { projection: { _id: 0, 'messages.id': 1, size_bytes: 1 } }),
+  );
+  const ids = (stored?.messages ?? []).map((m) => m.id);
+  const res = await withDbRetry('overflow.pull', () =>
+    col.updateOne(
+      { thread_id: threadId, user_id: userId, $or: [{ overflow_chunks: seq }, ...(seq === 0 ? [{ overflow_chunks: { $exists: false } }] : [])] },
+      { $pull: { messages: { id: { $in: ids } } }, $inc: { overflow_chunks: 1 }, $set: { size_bytes: Math.max(0, current - (stored?.size_bytes ?? 0)) } },
+    ),
+  );
+  if (res.matchedCount === 1) {
+    metrics.addMetric('ThreadOverflowChunks', 'Count', 1);
+    logger.info('moved old messages to an overflow chunk', { threadId, seq, messages: ids.length, bytes: stored?.size_bytes });
+  }
+}
+
+/** All chunked messages of a thread, oldest first. */
+export async function chunkedMessages(userId: string, threadId: string): Promise<Message[]> {
+  const chunks = await chunksCollection();
+  const docs = await withDbRetry('overflow.load', () =>
+    chunks.find({ thread_id: threadId, user_id: userId }, { projection: { _id: 0, messages: 1 } }).sort({ seq: 1 }).toArray(),
+  );
+  return docs.flatMap((d) => d.messages);
+}
+
+/** Chunk messages followed by the document's, each id once (a crash between chunk write and pull can leave both). */
+export function joinMessages(chunked: Message[], inDoc: Message[]): Message[] {
+  const seen = new Set<string>();
+  const out: Message[] = [];
+  for (const m of [...chunked, ...inDoc]) {
+    if (seen.has(m.id)) continue;
+    seen.add(m.id);
+    out.push(m);
+  }
+  return out;
+}
+
+export async function deleteChunks(userId: string, threadId: string): Promise<void> {
+  const chunks = await chunksCollection();
+  await withDbRetry('overflow.delete', () => chunks.deleteMany({ thread_id: threadId, user_id: userId }));
+}
