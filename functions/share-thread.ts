@@ -12,7 +12,7 @@ const ShareBody = z
 
 /** POST /api/v3/share/{thread_id}: a frozen, public snapshot of the caller's thread. */
 export const handler = withHttp(
-  { route: 'POST /share/{thread_id}', path: SharePath, body: ShareBody },
+  { route: 'POST /share/{thread_id}', path: SharePath, body: ShareBody, threadParam: 'id' },
   async ({ userId, path, body }) => {
     const share = await createShare(userId, path.id, body.expires_in_days);
     return {

@@ -40,6 +40,8 @@ export interface RouteSpec<P extends AnySchema | undefined, Q extends AnySchema 
   query?: Q;
   /** Body schema; when absent the route ignores any body. */
   body?: B;
+  /** The path parameter holding a thread id, logged as `threadId` (default `thread_id`). */
+  threadParam?: string;
 }
 
 export interface HttpRequest<P, Q, B> {
@@ -105,12 +107,12 @@ function readJsonBody(event: APIGatewayProxyEvent): unknown {
   }
 }
 
-const observe = (route: string): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => {
+const observe = (route: string, threadParam: string): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => {
   const finish = (request: HttpMiddyRequest) => {
     const s = state(request);
     const status = request.response?.statusCode ?? 500;
     const latencyMs = Date.now() - (s.startedAt ?? Date.now());
-    const threadId = request.event.pathParameters?.thread_id ?? request.event.pathParameters?.id;
+    const threadId = request.event.pathParameters?.[threadParam];
     const fields = { route, status, latencyMs, ...(threadId ? { threadId } : {}), ...(s.userId ? { user: userRef(s.userId) } : {}) };
     if (status >= 500) {
       // Expected dependency failures are summarised; unexpected errors keep their stack for debugging.
@@ -179,7 +181,7 @@ function compose<P extends AnySchema | undefined, Q extends AnySchema | undefine
 ) {
   return middy(inner, { streamifyResponse: streaming, timeoutEarlyInMillis: 0 })
     .use(httpHeaderNormalizer())
-    .use(observe(spec.route))
+    .use(observe(spec.route, spec.threadParam ?? 'thread_id'))
     .use(
       httpCors({
         origins: config.CORS_ORIGINS,
