@@ -1,19 +1,17 @@
 import { NotFoundError } from '../errors.js';
 import { newId } from '../ids.js';
+import { legacyEnabled } from '../legacy/pool.js';
+import { legacyThreadStore } from '../legacy/store.js';
 import { mongoThreadStore } from './mongo-store.js';
 import { compareSummaries, decodeCursor, encodeCursor } from './cursor.js';
 import type { MessagePage, Source, ThreadRecord, ThreadStore, ThreadSummary } from './types.js';
 
 /**
- * Thread operations the routes call. MongoDB is asked first; further stores (the legacy PostgreSQL layer)
- * are consulted in order when MongoDB has no such thread, so handlers never know where a thread lives.
+ * Thread operations the routes call. MongoDB is asked first; the legacy PostgreSQL store (when
+ * LEGACY_DATABASE_URL is set) is consulted when MongoDB has no such thread, so handlers never know where a thread
+ * lives. Wired here, not by a side-effect import, so every separately bundled function gets the same stores.
  */
-const stores: ThreadStore[] = [mongoThreadStore];
-
-/** Adds a fallback store (the legacy layer registers itself here when configured). */
-export function registerFallbackStore(store: ThreadStore): void {
-  if (!stores.includes(store)) stores.push(store);
-}
+const stores: ThreadStore[] = legacyEnabled() ? [mongoThreadStore, legacyThreadStore] : [mongoThreadStore];
 
 export const THREAD_NOT_FOUND = 'Thread not found';
 
@@ -22,15 +20,19 @@ export interface ThreadListPage {
   nextCursor?: string;
 }
 
-/** The caller's threads from every store, merged in one order (newest first), one keyset page at a time. */
+/**
+ * The caller's threads from every store, merged in one order (newest first), one keyset page at a time.
+ * Each store returns up to limit+1 threads after the cursor in the same order (the legacy store leaves out the
+ * threads that have a MongoDB copy, reading on until it has enough), so the first `limit` of the merge are exactly
+ * the next page and one more tells whether another page exists.
+ */
 export async function listThreads(userId: string, opts: { limit?: number; cursor?: string }): Promise<ThreadListPage> {
   const after = opts.cursor ? decodeCursor(opts.cursor) : undefined;
-  // One more than asked tells whether another page exists.
   const fetch = opts.limit === undefined ? undefined : opts.limit + 1;
   const perStore = await Promise.all(stores.map((s) => s.list(userId, { limit: fetch, after })));
   const seen = new Set<string>();
   const merged: ThreadSummary[] = [];
-  // Stores are in priority order: a thread copied into MongoDB hides its legacy original.
+  // Stores are in priority order: should a thread be copied between the two reads, its MongoDB copy wins.
   for (const list of perStore) {
     for (const t of list) {
       if (!seen.has(t.thread_id)) {
@@ -82,10 +84,16 @@ export async function renameThread(userId: string, threadId: string, name: strin
   throw new NotFoundError(THREAD_NOT_FOUND);
 }
 
-/** Deletes the thread from every store holding it (a copied legacy thread goes from both). */
+/**
+ * Deletes the thread from every store holding it: a legacy thread copied into MongoDB goes from both. The legacy
+ * stores go first, so a migration copying the thread at the same moment either is deleted with the MongoDB
+ * document or sees the SQL thread gone and removes its copy (lib/legacy/migrate.ts).
+ */
 export async function deleteThread(userId: string, threadId: string): Promise<void> {
-  const deleted = await Promise.all(stores.map((s) => s.delete(userId, threadId)));
-  if (!deleted.some(Boolean)) throw new NotFoundError(THREAD_NOT_FOUND);
+  let deleted = false;
+  for (const store of stores.slice(1)) deleted = (await store.delete(userId, threadId)) || deleted;
+  deleted = (await mongoThreadStore.delete(userId, threadId)) || deleted;
+  if (!deleted) throw new NotFoundError(THREAD_NOT_FOUND);
 }
 
 /**

@@ -9,7 +9,8 @@
  * - Timestamps are UTC; the columns are `TIMESTAMP` without time zone and receive the UTC wall-clock time.
  *
  * `seedLegacy(query)` inserts everything with parameterised statements and `ON CONFLICT DO NOTHING`, so running it
- * again changes nothing; it then moves the SERIAL sequences past the fixed ids.
+ * again changes nothing; it then moves the SERIAL sequences past the fixed ids. `insertLegacyRows` does the same for
+ * any rows (scripts/legacy/synthetic.ts generates more threads in these shapes for tests and the benchmark).
  */
 
 export const DEV_USER_ID = '00000000-0000-4000-8000-000000000001';
@@ -797,9 +798,32 @@ const ts = (d: Date): string => d.toISOString().replace('T', ' ').replace('Z', '
 /** A JSONB parameter: the JSON text of the value, SQL NULL for null. */
 const jsonb = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
 
+/** Rows for the legacy tables, in the seed's shapes. */
+export interface LegacyRows {
+  users?: SeedUser[];
+  threads?: SeedThread[];
+  messages?: SeedMessage[];
+  feedback?: SeedFeedback[];
+  shares?: SeedShare[];
+}
+
 /** Inserts the seed data; re-runnable (existing rows are left as they are). */
 export async function seedLegacy(query: QueryFn): Promise<void> {
-  for (const u of SEED_USERS) {
+  await insertLegacyRows(query, {
+    users: SEED_USERS,
+    threads: SEED_THREADS,
+    messages: SEED_MESSAGES,
+    feedback: SEED_FEEDBACK,
+    shares: SEED_SHARES,
+  });
+}
+
+/**
+ * Inserts rows with parameterised statements and `ON CONFLICT DO NOTHING`, then moves the SERIAL sequences past the
+ * given ids. Used by seedLegacy, and by tests and the benchmark for their own generated rows.
+ */
+export async function insertLegacyRows(query: QueryFn, rows: LegacyRows): Promise<void> {
+  for (const u of rows.users ?? []) {
     await query(
       `INSERT INTO users (id, email, password_hash, first_name, last_name, preferred_language, is_guest, source,
                           phone_num, created_at, updated_at)
@@ -820,7 +844,7 @@ export async function seedLegacy(query: QueryFn): Promise<void> {
       ],
     );
   }
-  for (const t of SEED_THREADS) {
+  for (const t of rows.threads ?? []) {
     await query(
       `INSERT INTO threads (id, name, user_id, initial_source, created_at, updated_at)
        VALUES ($1, $2, $3, $4::source_type, $5::timestamp, $6::timestamp)
@@ -828,7 +852,7 @@ export async function seedLegacy(query: QueryFn): Promise<void> {
       [t.id, t.name, t.user_id, t.initial_source, ts(t.created_at), ts(t.updated_at)],
     );
   }
-  for (const m of SEED_MESSAGES) {
+  for (const m of rows.messages ?? []) {
     await query(
       `INSERT INTO messages (id, user_id, thread_id, role, tool_name, tool_details, ref_list, content, timestamp,
                              source, created_at, updated_at)
@@ -849,7 +873,7 @@ export async function seedLegacy(query: QueryFn): Promise<void> {
       ],
     );
   }
-  for (const f of SEED_FEEDBACK) {
+  for (const f of rows.feedback ?? []) {
     await query(
       `INSERT INTO feedback (id, user_id, thread_id, message_id, class, comment, created_at, updated_at)
        VALUES ($1, $2, $3, $4, $5::feedback_class, $6, $7::timestamp, $8::timestamp)
@@ -857,7 +881,7 @@ export async function seedLegacy(query: QueryFn): Promise<void> {
       [f.id, f.user_id, f.thread_id, f.message_id, f.class, f.comment, ts(f.created_at), ts(f.updated_at)],
     );
   }
-  for (const s of SEED_SHARES) {
+  for (const s of rows.shares ?? []) {
     await query('INSERT INTO share (id, content) VALUES ($1, $2) ON CONFLICT DO NOTHING', [s.id, s.content]);
   }
   // The fixed ids bypassed the SERIAL sequences: move them past the seeded ids so later inserts do not collide.

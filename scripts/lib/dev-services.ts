@@ -8,7 +8,10 @@ export interface DevServices {
 
 type Starter = (log: (msg: string) => void) => Promise<DevServices>;
 
-const starters: Starter[] = [];
+const starters: Starter[] = [
+  // The legacy PostgreSQL (embedded PGlite with the legacy schema) unless LEGACY_DATABASE_URL is set.
+  (log) => import('./legacy-dev-db.js').then((m) => m.startLegacyDevService(log)),
+];
 
 export async function startDevServices(log: (msg: string) => void): Promise<DevServices> {
   const started: DevServices[] = [];

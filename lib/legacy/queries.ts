@@ -1,0 +1,214 @@
+/**
+ * The SQL of the legacy store: parameterised statements only, every thread read scoped to its owner.
+ *
+ * Times: the legacy columns are `TIMESTAMP` (without time zone) holding UTC wall-clock time. Every time is
+ * selected as `x AT TIME ZONE 'UTC'` (a timestamptz), so `pg` returns the right instant whatever the server's or
+ * this process's time zone. The list position is `updated_at` cut to milliseconds (`sort_at`): MongoDB and the
+ * list cursor hold milliseconds, so a cursor taken from a legacy thread compares equal across both stores.
+ */
+import type pg from 'pg';
+import type { Source } from '../threads/types.js';
+import type { LegacyMessageRow } from './convert.js';
+import { getLegacyPool } from './pool.js';
+
+/** What `pg` offers: a pool or a checked-out client. */
+export type Queryable = Pick<pg.Pool, 'query'>;
+
+export const legacyDb = (): Queryable => getLegacyPool();
+
+/** A legacy thread row, times as Dates (UTC). */
+export interface LegacyThreadRow {
+  thread_id: string;
+  name: string | null;
+  user_id: string;
+  initial_source: Source;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** A keyset position in `updated_at DESC, id DESC` order (milliseconds). */
+export interface LegacyPosition {
+  updatedAt: Date;
+  threadId: string;
+}
+
+// The sort key of a thread: updated_at cut to milliseconds; a NULL falls back to created_at, then the epoch.
+const SORT_AT = `date_trunc('milliseconds', COALESCE(t.updated_at, t.created_at, TIMESTAMP 'epoch'))`;
+
+const THREAD_COLUMNS = `t.id::text AS thread_id, t.name, t.user_id::text AS user_id, t.initial_source::text AS initial_source,
+       (COALESCE(t.created_at, t.updated_at, TIMESTAMP 'epoch') AT TIME ZONE 'UTC') AS created_at,
+       (${SORT_AT} AT TIME ZONE 'UTC') AS updated_at`;
+
+/** A cursor instant as the UTC wall-clock `timestamp` the columns hold. */
+const AT_PARAM = (n: number) => `($${n}::timestamptz AT TIME ZONE 'UTC')`;
+
+/**
+ * Threads in list order (`updated_at DESC, id DESC`), strictly after `after` when given. `userId` undefined reads
+ * every user's threads (the migration); `since` keeps threads updated at or after it.
+ */
+export async function selectThreads(
+  db: Queryable,
+  opts: { userId?: string; after?: LegacyPosition; since?: Date; threadId?: string; limit?: number },
+): Promise<LegacyThreadRow[]> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const param = (v: unknown) => {
+    params.push(v);
+    return params.length;
+  };
+  if (opts.userId !== undefined) where.push(`t.user_id = $${param(opts.userId)}::uuid`);
+  if (opts.threadId !== undefined) where.push(`t.id = $${param(opts.threadId)}::uuid`);
+  if (opts.since !== undefined) where.push(`${SORT_AT} >= ${AT_PARAM(param(opts.since.toISOString()))}`);
+  if (opts.after !== undefined) {
+    const at = param(opts.after.updatedAt.toISOString());
+    const id = param(opts.after.threadId);
+    where.push(`(${SORT_AT}, t.id) < (${AT_PARAM(at)}, $${id}::uuid)`);
+  }
+  const limit = opts.limit === undefined ? '' : ` LIMIT $${param(opts.limit)}`;
+  const { rows } = await db.query<LegacyThreadRow>(
+    `SELECT ${THREAD_COLUMNS}
+       FROM threads t
+      ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY ${SORT_AT} DESC, t.id DESC${limit}`,
+    params,
+  );
+  return rows;
+}
+
+/** Number of threads a migration run will walk (same filters as selectThreads). */
+export async function countThreads(db: Queryable, opts: { after?: LegacyPosition; since?: Date; threadId?: string }): Promise<number> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (opts.threadId !== undefined) {
+    params.push(opts.threadId);
+    where.push(`t.id = $${params.length}::uuid`);
+  }
+  if (opts.since !== undefined) {
+    params.push(opts.since.toISOString());
+    where.push(`${SORT_AT} >= ${AT_PARAM(params.length)}`);
+  }
+  if (opts.after !== undefined) {
+    params.push(opts.after.updatedAt.toISOString(), opts.after.threadId);
+    where.push(`(${SORT_AT}, t.id) < (${AT_PARAM(params.length - 1)}, $${params.length}::uuid)`);
+  }
+  const { rows } = await db.query<{ n: number }>(
+    `SELECT COUNT(*)::int AS n FROM threads t ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`,
+    params,
+  );
+  return rows[0]?.n ?? 0;
+}
+
+/** One thread of its owner, or null (absent or another user's). */
+export async function selectThread(db: Queryable, userId: string, threadId: string): Promise<LegacyThreadRow | null> {
+  const { rows } = await db.query<LegacyThreadRow>(
+    `SELECT ${THREAD_COLUMNS} FROM threads t WHERE t.id = $1::uuid AND t.user_id = $2::uuid`,
+    [threadId, userId],
+  );
+  return rows[0] ?? null;
+}
+
+interface MessageRowWithThread extends LegacyMessageRow {
+  thread_id: string;
+  fb_class: string | null;
+  fb_comment: string | null;
+  fb_created_at: Date | null;
+  fb_updated_at: Date | null;
+}
+
+/**
+ * The message rows of some threads, in thread order (`timestamp`, then `id`, as the old backend read them), each
+ * with its feedback (the latest row when a message has several). Rows are grouped by thread id.
+ */
+export async function selectMessages(db: Queryable, threadIds: string[]): Promise<Map<string, LegacyMessageRow[]>> {
+  const out = new Map<string, LegacyMessageRow[]>(threadIds.map((id) => [id, []]));
+  if (threadIds.length === 0) return out;
+  const { rows } = await db.query<MessageRowWithThread>(
+    `SELECT m.id, m.thread_id::text AS thread_id, m.user_id::text AS user_id, m.role, m.content, m.tool_name,
+            m.tool_details, m.ref_list,
+            (COALESCE(m.timestamp, m.created_at, TIMESTAMP 'epoch') AT TIME ZONE 'UTC') AS created_at,
+            f.class::text AS fb_class, f.comment AS fb_comment,
+            (f.created_at AT TIME ZONE 'UTC') AS fb_created_at, (f.updated_at AT TIME ZONE 'UTC') AS fb_updated_at
+       FROM messages m
+       LEFT JOIN LATERAL (
+              SELECT class, comment, created_at, updated_at FROM feedback
+               WHERE message_id = m.id
+               ORDER BY updated_at DESC NULLS LAST, id DESC
+               LIMIT 1) f ON TRUE
+      WHERE m.thread_id = ANY($1::uuid[])
+      ORDER BY m.thread_id, COALESCE(m.timestamp, m.created_at) NULLS FIRST, m.id`,
+    [threadIds],
+  );
+  for (const r of rows) {
+    const row: LegacyMessageRow = {
+      id: r.id,
+      role: r.role,
+      content: r.content,
+      tool_name: r.tool_name,
+      tool_details: r.tool_details,
+      ref_list: r.ref_list,
+      created_at: r.created_at,
+      user_id: r.user_id,
+      feedback:
+        r.fb_class === null
+          ? null
+          : {
+              class: r.fb_class,
+              comment: r.fb_comment,
+              created_at: r.fb_created_at ?? r.fb_updated_at ?? r.created_at,
+              updated_at: r.fb_updated_at ?? r.fb_created_at ?? r.created_at,
+            },
+    };
+    out.get(r.thread_id)?.push(row);
+  }
+  return out;
+}
+
+/** Renames the owner's thread (never moves it in the list: updated_at is left alone); null when not found. */
+export async function updateThreadName(db: Queryable, userId: string, threadId: string, name: string): Promise<LegacyThreadRow | null> {
+  const { rows } = await db.query<LegacyThreadRow>(
+    `UPDATE threads t SET name = $3 WHERE t.id = $1::uuid AND t.user_id = $2::uuid RETURNING ${THREAD_COLUMNS}`,
+    [threadId, userId, name],
+  );
+  return rows[0] ?? null;
+}
+
+/**
+ * Deletes the owner's thread, its feedback and its messages, in one statement (so atomically, and without holding a
+ * transaction open across round trips): feedback first (its `message_id` references messages without a cascade,
+ * and a feedback row of another thread may point at one of these messages), then the messages, then the thread.
+ */
+export async function deleteThreadRows(db: Queryable, userId: string, threadId: string): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `WITH t AS (SELECT id FROM threads WHERE id = $1::uuid AND user_id = $2::uuid FOR UPDATE),
+          f AS (DELETE FROM feedback
+                 WHERE thread_id IN (SELECT id FROM t)
+                    OR message_id IN (SELECT m.id FROM messages m WHERE m.thread_id IN (SELECT id FROM t))),
+          m AS (DELETE FROM messages WHERE thread_id IN (SELECT id FROM t))
+     DELETE FROM threads WHERE id IN (SELECT id FROM t)`,
+    [threadId, userId],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
+/** Which of these thread ids still exist in SQL. */
+export async function existingThreadIds(db: Queryable, threadIds: string[]): Promise<Set<string>> {
+  if (threadIds.length === 0) return new Set();
+  const { rows } = await db.query<{ id: string }>('SELECT id::text AS id FROM threads WHERE id = ANY($1::uuid[])', [threadIds]);
+  return new Set(rows.map((r) => r.id));
+}
+
+/** The content column of a legacy share (JSON text), or null. */
+export async function selectShare(db: Queryable, shareId: string): Promise<string | null> {
+  const { rows } = await db.query<{ content: string | null }>('SELECT content FROM share WHERE id = $1::uuid', [shareId]);
+  return rows[0]?.content ?? null;
+}
+
+/** `created_at` of message rows by id (the legacy share content carries none). */
+export async function selectMessageTimes(db: Queryable, ids: number[]): Promise<Map<number, Date>> {
+  if (ids.length === 0) return new Map();
+  const { rows } = await db.query<{ id: number; created_at: Date }>(
+    `SELECT id, (COALESCE(timestamp, created_at) AT TIME ZONE 'UTC') AS created_at FROM messages WHERE id = ANY($1::int[])`,
+    [ids],
+  );
+  return new Map(rows.map((r) => [r.id, r.created_at]));
+}

@@ -1,0 +1,240 @@
+/**
+ * The legacy PostgreSQL thread store: the fallback the service consults when MongoDB has no such thread.
+ *
+ * It serves the same shapes as the MongoDB store (`storage: "legacy"`), messages converted to blocks by
+ * convert.ts, and only ever shows the caller's own threads. Its list leaves out threads that already have a
+ * MongoDB copy (copied on write or migrated), so the merged list never shows a thread twice. Every use is logged
+ * with the thread id and counted (`LegacyFallbacks`), so operators can see which legacy threads are still in use.
+ */
+import { MongoServerError } from 'mongodb';
+import type { Message } from '../blocks/types.js';
+import { withDbRetry } from '../db/retry.js';
+import { NotFoundError } from '../errors.js';
+import { mongoThreadStore, threadsCollection } from '../threads/mongo-store.js';
+import { chunksCollection, maxDocBytes, messageBytes, type ChunkDoc } from '../threads/overflow.js';
+import type { ListPage, MessagePage, ThreadDoc, ThreadRecord, ThreadStore, ThreadSummary } from '../threads/types.js';
+import { convertLegacyMessages } from './convert.js';
+import { recordLegacyFallback } from './observe.js';
+import {
+  deleteThreadRows,
+  legacyDb,
+  selectMessages,
+  selectThread,
+  selectThreads,
+  updateThreadName,
+  type LegacyThreadRow,
+} from './queries.js';
+
+/** Legacy rows read per round while filling a list page (rows with a MongoDB copy are skipped). */
+const LIST_BATCH_MIN = 50;
+/** Largest batch, also for a list without a limit. */
+const LIST_BATCH_MAX = 1_000;
+
+const toSummary = (t: LegacyThreadRow): ThreadSummary => ({
+  thread_id: t.thread_id,
+  name: t.name,
+  initial_source: t.initial_source,
+  created_at: t.created_at,
+  updated_at: t.updated_at,
+  storage: 'legacy',
+});
+
+const isDuplicateKey = (err: unknown) => err instanceof MongoServerError && err.code === 11000;
+
+/** Provenance kept on a MongoDB thread that came from the legacy store. */
+export type LegacyOrigin = NonNullable<ThreadDoc['origin']>;
+
+/** The MongoDB document of a legacy thread: same thread_id, owner, name, source and times; messages as blocks. */
+export function legacyThreadDoc(t: LegacyThreadRow, messages: Message[], by: LegacyOrigin['by'], now = new Date()): ThreadDoc & { origin: LegacyOrigin } {
+  return {
+    thread_id: t.thread_id,
+    name: t.name,
+    user_id: t.user_id,
+    initial_source: t.initial_source,
+    created_at: t.created_at,
+    updated_at: t.updated_at,
+    metadata: {},
+    messages,
+    origin: { store: 'legacy', by, copied_at: now },
+  };
+}
+
+/** A legacy thread ready for MongoDB: the thread document and, for a very long thread, its overflow chunks. */
+export interface MongoCopy {
+  doc: ThreadDoc;
+  chunks: ChunkDoc[];
+}
+
+/**
+ * Lays a thread out as the MongoDB store keeps it (lib/threads/overflow.ts): `size_bytes` set, and when the
+ * messages exceed MAX_THREAD_DOC_BYTES the oldest ones go into numbered chunks (each at most half the threshold)
+ * so the document keeps at most half of it, as a spill would leave it. Deterministic: two copies of one thread
+ * put the same messages in the same chunks.
+ */
+export function packForMongo(doc: ThreadDoc): MongoCopy {
+  const limit = maxDocBytes();
+  const half = Math.floor(limit / 2);
+  const sizes = doc.messages.map((m) => messageBytes([m]));
+  let total = sizes.reduce((a, b) => a + b, 0);
+  if (total <= limit) return { doc: { ...doc, size_bytes: total, overflow_chunks: 0 }, chunks: [] };
+  const chunks: ChunkDoc[] = [];
+  let i = 0;
+  while (total > half && i < doc.messages.length) {
+    const start = i;
+    let bytes = 0;
+    while (i < doc.messages.length && total - bytes > half && (bytes === 0 || bytes + sizes[i]! <= half)) bytes += sizes[i++]!;
+    chunks.push({
+      thread_id: doc.thread_id,
+      user_id: doc.user_id,
+      seq: chunks.length,
+      messages: doc.messages.slice(start, i),
+      size_bytes: bytes,
+      created_at: doc.origin?.copied_at ?? doc.updated_at,
+    });
+    total -= bytes;
+  }
+  return { doc: { ...doc, messages: doc.messages.slice(i), size_bytes: total, overflow_chunks: chunks.length }, chunks };
+}
+
+/** Writes overflow chunks before their thread document (idempotent: an existing chunk is left as it is). */
+export async function writeChunks(chunks: ChunkDoc[]): Promise<void> {
+  if (chunks.length === 0) return;
+  const col = await withDbRetry('legacy.chunks', () => chunksCollection());
+  for (const c of chunks) {
+    await withDbRetry('legacy.chunks', async () => {
+      try {
+        await col.updateOne({ thread_id: c.thread_id, seq: c.seq }, { $setOnInsert: { ...c } }, { upsert: true });
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err; // two upserts racing on the unique (thread_id, seq): one inserted it
+      }
+    });
+  }
+}
+
+/** Which of these thread ids have a MongoDB document (of this owner when `userId` is given). */
+export async function idsInMongo(threadIds: string[], userId?: string): Promise<Set<string>> {
+  if (threadIds.length === 0) return new Set();
+  const filter = userId === undefined ? { thread_id: { $in: threadIds } } : { thread_id: { $in: threadIds }, user_id: userId };
+  const docs = await withDbRetry('legacy.dedupe', async () =>
+    (await threadsCollection()).find(filter, { projection: { _id: 0, thread_id: 1 } }).toArray(),
+  );
+  return new Set(docs.map((d) => d.thread_id));
+}
+
+/** A thread of the caller with every message, converted; null when absent or another user's. */
+export async function readLegacyThread(userId: string, threadId: string): Promise<{ row: LegacyThreadRow; messages: Message[] } | null> {
+  const db = legacyDb();
+  const row = await withDbRetry('legacy.thread', () => selectThread(db, userId, threadId));
+  if (!row) return null;
+  const rows = await withDbRetry('legacy.messages', () => selectMessages(db, [threadId]));
+  return { row, messages: convertLegacyMessages(rows.get(threadId) ?? []) };
+}
+
+/** The requested slice of a thread's messages, as the MongoDB store pages them. */
+function pageOf(messages: Message[], page: MessagePage): { messages: Message[]; has_more: boolean } {
+  if (page.limit === undefined && page.before === undefined) return { messages, has_more: false };
+  let end = messages.length;
+  if (page.before !== undefined) {
+    end = messages.findIndex((m) => m.id === page.before);
+    if (end < 0) throw new NotFoundError('Message not found');
+  }
+  const start = page.limit === undefined ? 0 : Math.max(0, end - page.limit);
+  return { messages: messages.slice(start, end), has_more: start > 0 };
+}
+
+export const legacyThreadStore: ThreadStore & { copyToMongo(userId: string, threadId: string): Promise<ThreadRecord | null> } = {
+  storage: 'legacy',
+
+  /**
+   * The caller's legacy threads without a MongoDB copy, in list order, after `page.after`. With a limit, rows are
+   * read in batches until `limit` threads without a copy are found or the threads run out: each batch costs one
+   * SQL query and one MongoDB `$in` query, so a copied thread never takes a place on the page.
+   */
+  async list(userId: string, page: ListPage): Promise<ThreadSummary[]> {
+    const db = legacyDb();
+    const out: ThreadSummary[] = [];
+    let after = page.after;
+    for (;;) {
+      const want = page.limit === undefined ? LIST_BATCH_MAX : Math.min(LIST_BATCH_MAX, Math.max(LIST_BATCH_MIN, page.limit - out.length));
+      const pos = after;
+      const rows = await withDbRetry('legacy.list', () => selectThreads(db, { userId, after: pos, limit: want }));
+      if (rows.length === 0) break;
+      const copied = await idsInMongo(rows.map((r) => r.thread_id), userId);
+      for (const r of rows) {
+        if (copied.has(r.thread_id)) continue;
+        out.push(toSummary(r));
+        if (page.limit !== undefined && out.length >= page.limit) break;
+      }
+      if ((page.limit !== undefined && out.length >= page.limit) || rows.length < want) break;
+      const last = rows[rows.length - 1]!;
+      after = { updatedAt: last.updated_at, threadId: last.thread_id };
+    }
+    if (out.length > 0) recordLegacyFallback('list', { threadIds: out.map((t) => t.thread_id) });
+    return out;
+  },
+
+  async get(userId: string, threadId: string, page: MessagePage = {}): Promise<ThreadRecord | null> {
+    const found = await readLegacyThread(userId, threadId);
+    if (!found) return null;
+    recordLegacyFallback('get', { threadId });
+    return { ...toSummary(found.row), metadata: {}, ...pageOf(found.messages, page) };
+  },
+
+  async rename(userId: string, threadId: string, name: string): Promise<ThreadSummary | null> {
+    const row = await withDbRetry('legacy.rename', () => updateThreadName(legacyDb(), userId, threadId, name));
+    if (!row) return null;
+    recordLegacyFallback('rename', { threadId });
+    return toSummary(row);
+  },
+
+  async delete(userId: string, threadId: string): Promise<boolean> {
+    const deleted = await withDbRetry('legacy.delete', async (attempt) => {
+      const db = legacyDb();
+      if (await deleteThreadRows(db, userId, threadId)) return true;
+      // A retry after an ambiguous failure may find nothing left: the first attempt deleted it.
+      return attempt > 0 && (await selectThread(db, userId, threadId)) === null ? 'maybe' : false;
+    });
+    if (deleted === false) return false;
+    recordLegacyFallback('delete', { threadId });
+    return true;
+  },
+
+  /**
+   * Copies the caller's legacy thread into MongoDB under the same thread_id, before a message is appended there.
+   * Insert-only: when a concurrent request (or the migration) inserted it first, the unique thread_id index
+   * refuses this copy (duplicate key) and the existing MongoDB document is returned, so two racing requests make
+   * one copy and both append to it. The SQL thread is left as it is (the migration never deletes SQL data either).
+   */
+  async copyToMongo(userId: string, threadId: string): Promise<ThreadRecord | null> {
+    const found = await readLegacyThread(userId, threadId);
+    if (!found) return null;
+    const doc = legacyThreadDoc(found.row, found.messages, 'write');
+    const packed = packForMongo(doc);
+    await writeChunks(packed.chunks);
+    const inserted = await withDbRetry('legacy.copy', async () => {
+      try {
+        await (await threadsCollection()).insertOne({ ...packed.doc });
+        return true;
+      } catch (err) {
+        if (isDuplicateKey(err)) return false;
+        throw err;
+      }
+    });
+    recordLegacyFallback('copy', { threadId, copied: inserted, messages: doc.messages.length });
+    if (inserted) {
+      return {
+        thread_id: doc.thread_id,
+        name: doc.name,
+        initial_source: doc.initial_source,
+        created_at: doc.created_at,
+        updated_at: doc.updated_at,
+        storage: 'mongodb',
+        metadata: doc.metadata,
+        messages: doc.messages,
+        has_more: false,
+      };
+    }
+    // Someone else's copy won the race: use it (the owner filter keeps another user's document out).
+    return mongoThreadStore.get(userId, threadId);
+  },
+};
