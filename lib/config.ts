@@ -42,12 +42,13 @@ const EnvSchema = z
       .transform((v) => (v === undefined || v.trim() === '' ? undefined : Number(v)))
       .pipe(z.number().int().min(1).max(365).optional()),
     LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
-    // The assistant (Claude). No key in a local stage selects the labelled offline stub model.
+    // The assistant (Claude). No key in a local stage selects the labelled offline stub model; elsewhere the
+    // add-message function refuses to start without one (lib/agent/client.ts). No temperature: the Messages API
+    // version the SDK speaks (2026-10-21) refuses sampling parameters.
     ANTHROPIC_API_KEY: optionalString,
     ANTHROPIC_BASE_URL: optionalString.pipe(z.url().optional()),
     ANTHROPIC_MODEL: z.string().min(1).default('claude-sonnet-5-5'),
     ANTHROPIC_MAX_TOKENS: z.coerce.number().int().min(1).max(64_000).default(4096),
-    ANTHROPIC_TEMPERATURE: z.coerce.number().min(0).max(1).default(0),
     ANTHROPIC_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(900_000).default(120_000),
     ANTHROPIC_MAX_RETRIES: z.coerce.number().int().min(0).max(5).default(2),
     // Search tools: each is offered to the model only when its key is set.
@@ -72,10 +73,6 @@ const EnvSchema = z
     }
     if (env.SECRET_KEY && env.SECRET_KEY.length < 32 && !local) {
       ctx.addIssue({ code: 'custom', path: ['SECRET_KEY'], message: 'must be at least 32 characters outside local stages' });
-    }
-    if (!env.ANTHROPIC_API_KEY && !local) {
-      // Local stages run the labelled offline stub model instead (see scripts/lib/offline-model.ts).
-      ctx.addIssue({ code: 'custom', path: ['ANTHROPIC_API_KEY'], message: `is required in stage "${env.STAGE}"` });
     }
     if (env.REQUIRE_TOKEN_IN_DB && !env.LEGACY_DATABASE_URL) {
       ctx.addIssue({ code: 'custom', path: ['REQUIRE_TOKEN_IN_DB'], message: 'needs LEGACY_DATABASE_URL (the access_tokens table)' });

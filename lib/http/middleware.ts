@@ -2,6 +2,8 @@ import middy, { type MiddlewareObj, type Request } from '@middy/core';
 import httpCors from '@middy/http-cors';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import { config } from '../config.js';
 import { HttpError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors.js';
@@ -21,11 +23,13 @@ export interface HttpResult {
   headers?: Record<string, string>;
 }
 
-/** What a streaming handler returns: middy pipes `body` to the Lambda response stream. */
+/** What a streaming handler returns: `body` is piped to the Lambda response stream. */
 export interface StreamResult {
   statusCode: number;
   headers: Record<string, string>;
   body: NodeJS.ReadableStream | string;
+  /** Work that must finish before the invocation ends, even if the client went away (storing a partial reply). */
+  settled?: Promise<unknown>;
 }
 
 type AnySchema = z.ZodType;
@@ -177,9 +181,8 @@ function toResponse(result: HttpResult): APIGatewayProxyResult {
 function compose<P extends AnySchema | undefined, Q extends AnySchema | undefined, B extends AnySchema | undefined>(
   spec: RouteSpec<P, Q, B>,
   inner: (event: APIGatewayProxyEvent, context: Context) => Promise<unknown>,
-  streaming: boolean,
 ) {
-  return middy(inner, { streamifyResponse: streaming, timeoutEarlyInMillis: 0 })
+  return middy(inner, { timeoutEarlyInMillis: 0 })
     .use(httpHeaderNormalizer())
     .use(observe(spec.route, spec.threadParam ?? 'thread_id'))
     .use(
@@ -217,20 +220,34 @@ export function withHttp<P extends AnySchema | undefined = undefined, Q extends 
   spec: RouteSpec<P, Q, B>,
   fn: (req: HttpRequest<Out<P>, Out<Q>, Out<B>>) => Promise<HttpResult>,
 ) {
-  return compose(spec, async (event, context) => toResponse(await fn(requestOf(event, context))), false);
+  return compose(spec, async (event, context) => toResponse(await fn(requestOf(event, context))));
 }
 
-/** Same composition for a response-streaming route (API Gateway REST `transferMode: STREAM`). */
+/**
+ * Same composition for a response-streaming route (API Gateway REST `transferMode: STREAM`). The middleware runs
+ * on the response object as usual; the streaming glue is ours rather than middy's so that the invocation ends
+ * only once `settled` has (a client that goes away must not freeze the function before the partial is stored).
+ */
 export function withStreamingHttp<P extends AnySchema | undefined = undefined, Q extends AnySchema | undefined = undefined, B extends AnySchema | undefined = undefined>(
   spec: RouteSpec<P, Q, B>,
   fn: (req: HttpRequest<Out<P>, Out<Q>, Out<B>>) => Promise<StreamResult | HttpResult>,
 ) {
-  return compose(
-    spec,
-    async (event, context) => {
-      const result = await fn(requestOf(event, context));
-      return 'statusCode' in result ? result : toResponse(result);
-    },
-    true,
-  );
+  const settling = new WeakMap<object, Promise<unknown>>();
+  const composed = compose(spec, async (event, context) => {
+    const result = await fn(requestOf(event, context));
+    if (!('statusCode' in result)) return toResponse(result);
+    const { settled, ...response } = result;
+    if (settled) settling.set(event, settled);
+    return response;
+  });
+  return awslambda.streamifyResponse<APIGatewayProxyEvent, void>(async (event, responseStream, context) => {
+    const { body, ...prelude } = (await composed(event, context)) as StreamResult;
+    const out = awslambda.HttpResponseStream.from(responseStream, prelude);
+    const source = typeof body === 'string' ? Readable.from(body ? [body] : []) : body;
+    try {
+      await pipeline(source, out);
+    } finally {
+      await settling.get(event)?.catch(() => undefined);
+    }
+  });
 }

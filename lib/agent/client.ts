@@ -1,0 +1,40 @@
+import Anthropic from '@anthropic-ai/sdk';
+import { config, type Config } from '../config.js';
+
+/**
+ * Only the functions that talk to the model need its key: checked when this module loads, so add-message fails
+ * at cold start with a clear message while the other functions run without it.
+ */
+export function assertModelKey(cfg: Config): void {
+  if (!cfg.ANTHROPIC_API_KEY && !cfg.isLocal) {
+    throw new Error(`Invalid configuration:\n  ANTHROPIC_API_KEY: is required in stage "${cfg.STAGE}"`);
+  }
+}
+assertModelKey(config);
+
+/**
+ * Placeholder key for local stages only (assertModelKey refuses a missing key elsewhere): `npm start` points
+ * ANTHROPIC_BASE_URL at its offline stub model, which accepts any key.
+ */
+const LOCAL_PLACEHOLDER_KEY = 'local-no-key';
+
+let client: Anthropic | undefined;
+
+/**
+ * The container's Anthropic client, created once and reused by every request. Explicit timeout (time to the
+ * response headers, per attempt) and retries (failures before the stream starts), instead of the SDK's
+ * 10-minute / 2-retry defaults. No beta headers: prompt caching is generally available.
+ */
+export function anthropicClient(): Anthropic {
+  const apiKey = config.ANTHROPIC_API_KEY ?? LOCAL_PLACEHOLDER_KEY;
+  client ??= new Anthropic({
+    apiKey,
+    // SDK 1.x sends the key as `Authorization: Bearer`; the API prefers x-api-key when both are present, and
+    // gateways or proxies that only read x-api-key keep working.
+    defaultHeaders: { 'x-api-key': apiKey },
+    ...(config.ANTHROPIC_BASE_URL ? { baseURL: config.ANTHROPIC_BASE_URL } : {}),
+    timeout: config.ANTHROPIC_TIMEOUT_MS,
+    maxRetries: config.ANTHROPIC_MAX_RETRIES,
+  });
+  return client;
+}
