@@ -18,7 +18,7 @@ import type Anthropic from '@anthropic-ai/sdk';
 import type { Block, Citation, Message } from '../blocks/types.js';
 import { NotFoundError, ServiceUnavailableError, UpstreamError } from '../errors.js';
 import { newId } from '../ids.js';
-import { logger } from '../observability.js';
+import { logger, metrics } from '../observability.js';
 import type { TurnEvent } from './events.js';
 import { toModelMessages, withCacheBreakpoint } from './history.js';
 import { describeModelError, modelFailure, TurnStop, type StopReason } from './model-errors.js';
@@ -402,6 +402,23 @@ class TurnRunner {
     }
   }
 
+  /**
+   * One EMF record per turn, published here because a streamed turn outlives the request the middleware
+   * measures: model tokens, tool calls (and failures), rounds and how long the stream ran.
+   */
+  private publishMetrics(outcome: TurnOutcome): void {
+    const m = metrics.singleMetric();
+    m.addDimension('outcome', outcome);
+    m.addMetric('StreamDuration', 'Milliseconds', Date.now() - this.startedAt);
+    m.addMetric('ModelInputTokens', 'Count', this.usage.input);
+    m.addMetric('ModelOutputTokens', 'Count', this.usage.output);
+    m.addMetric('ModelCacheReadTokens', 'Count', this.usage.cacheRead);
+    m.addMetric('ModelCacheWriteTokens', 'Count', this.usage.cacheWrite);
+    m.addMetric('ToolCalls', 'Count', this.toolReports.length);
+    m.addMetric('ToolErrors', 'Count', this.toolReports.filter((r) => r.outcome !== 'ok').length);
+    m.addMetric('Rounds', 'Count', this.rounds);
+  }
+
   private countUsage(u: Anthropic.Usage | undefined): void {
     if (!u) return;
     this.usage.input += u.input_tokens ?? 0;
@@ -411,6 +428,7 @@ class TurnRunner {
   }
 
   private log(outcome: TurnOutcome, reason?: StopReason | 'model_error', error?: unknown): void {
+    this.publishMetrics(outcome);
     logger.info('assistant turn', {
       ...this.opts.logContext,
       outcome,

@@ -172,9 +172,8 @@ describe('GET /api/v3/threads', () => {
   it('breaks updated_at ties by thread_id, descending', async () => {
     const user = newUser();
     const same = new Date(Date.UTC(2026, 1, 1));
-    const ids = ['10000000-0000-4000-8000-000000000000', '30000000-0000-4000-8000-000000000000', '20000000-0000-4000-8000-000000000000'].map(
-      (p) => p.replace(/^../, randomUUID().slice(0, 2)),
-    );
+    const base = randomUUID();
+    const ids = ['1', '3', '2'].map((first) => first + base.slice(1));
     for (const id of ids) await insertThread(user, { thread_id: id, updated_at: same, created_at: same });
     const res = await call(listThreads, { token: await tokenFor(user) });
     expect(res.json.map((t: { thread_id: string }) => t.thread_id)).toEqual([...ids].sort().reverse());
