@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { buildStreamEvents, type FakeScript, type RecordedBody } from '../test/support/fake-anthropic.js';
 import { startFakeSearch } from '../test/support/fake-search.js';
 import { installAwsLambdaPolyfill } from './lib/lambda-streaming.js';
+import { percentile } from './lib/bench.js';
 import { startMongoServer } from './lib/mongo-server.js';
 
 const TURNS = Number(process.env.BENCH_TURNS ?? 30);
@@ -64,11 +65,6 @@ function scriptFor(body: RecordedBody, withTool: boolean): FakeScript {
   const afterTool = Array.isArray(last?.content) && (last.content as Array<{ type?: string }>).some((b) => b.type === 'tool_result');
   if (withTool && !afterTool) return { blocks: [{ type: 'tool_use', name: 'search_quran', input: { query: 'patience' } }] };
   return { blocks: [{ type: 'text', text: answer }], chunkSize: 6 };
-}
-
-function pct(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 }
 
 async function main(): Promise<void> {
@@ -163,7 +159,7 @@ async function main(): Promise<void> {
   for (const r of rows) {
     const trips = [...new Set(r.trips)].join('/');
     console.log(
-      `| ${r.scenario.padEnd(50)} |${fmt(pct(r.delays, 0.5)).padStart(20)} |${fmt(pct(r.delays, 0.95)).padStart(9)} | ${trips.padStart(19)} | ${String(pct(r.modelCalls, 0.5)).padStart(11)} | ${r.ops}`,
+      `| ${r.scenario.padEnd(50)} |${fmt(percentile(r.delays, 0.5)).padStart(20)} |${fmt(percentile(r.delays, 0.95)).padStart(9)} | ${trips.padStart(19)} | ${String(percentile(r.modelCalls, 0.5)).padStart(11)} | ${r.ops}`,
     );
   }
   console.log('\nThe follow-up thread grows by two messages per turn; the read of the whole thread is one round trip.');

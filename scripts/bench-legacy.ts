@@ -13,30 +13,17 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { startLegacyDb } from './lib/legacy-dev-db.js';
-import { installAwsLambdaPolyfill } from './lib/lambda-streaming.js';
+import { benchEnvironment, measure } from './lib/bench.js';
 import { startMongoServer } from './lib/mongo-server.js';
 import { insertLegacyRows, type LegacyRows } from './legacy/seed-data.js';
 import { cloneSeedThreads, legacyUser, plainThread, reserveIds } from './legacy/synthetic.js';
 
 const USERS = Number(process.env.BENCH_LEGACY_USERS ?? 200);
-const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 40);
 
 interface Row {
   name: string;
   value: string;
   note?: string;
-}
-
-async function measure(fn: () => Promise<unknown>, n = ITERATIONS): Promise<{ p50: number; p95: number }> {
-  for (let i = 0; i < 3; i++) await fn();
-  const times: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = performance.now();
-    await fn();
-    times.push(performance.now() - t);
-  }
-  times.sort((a, b) => a - b);
-  return { p50: times[Math.floor(n / 2)]!, p95: times[Math.min(n - 1, Math.floor(n * 0.95))]! };
 }
 
 const rate = (count: number, ms: number) => Math.round((count * 1000) / ms).toLocaleString('en-US');
@@ -49,12 +36,7 @@ function printTable(rows: Row[]): void {
 }
 
 async function main(): Promise<void> {
-  installAwsLambdaPolyfill();
-  process.env.STAGE = 'test';
-  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-  process.env.LOG_LEVEL = 'ERROR';
-  process.env.POWERTOOLS_LOG_LEVEL = 'ERROR';
-  process.env.MONGODB_DB ??= `ansari_bench_legacy_${process.pid}`;
+  benchEnvironment('legacy');
   const log = (m: string) => console.log(`[bench-legacy] ${m}`);
   const mongo = await startMongoServer({ log });
   process.env.MONGODB_URI = mongo.uri;

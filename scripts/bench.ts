@@ -6,11 +6,9 @@
  *  - each route's overhead over the bare driver call doing the same work.
  */
 import { randomUUID } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
-import { installAwsLambdaPolyfill } from './lib/lambda-streaming.js';
+import { benchEnvironment, ITERATIONS, measure } from './lib/bench.js';
 import { startMongoServer } from './lib/mongo-server.js';
 
-const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 40);
 const THREADS = 1_000;
 
 interface Row {
@@ -18,18 +16,6 @@ interface Row {
   p50: number;
   p95: number;
   note?: string;
-}
-
-async function measure(fn: () => Promise<unknown>, n = ITERATIONS): Promise<{ p50: number; p95: number }> {
-  for (let i = 0; i < 3; i++) await fn(); // warm up
-  const times: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = performance.now();
-    await fn();
-    times.push(performance.now() - t);
-  }
-  times.sort((a, b) => a - b);
-  return { p50: times[Math.floor(n / 2)]!, p95: times[Math.min(n - 1, Math.floor(n * 0.95))]! };
 }
 
 function printTable(rows: Row[]): void {
@@ -40,12 +26,7 @@ function printTable(rows: Row[]): void {
 }
 
 async function main(): Promise<void> {
-  installAwsLambdaPolyfill();
-  process.env.STAGE = 'test';
-  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-  process.env.LOG_LEVEL = 'ERROR';
-  process.env.POWERTOOLS_LOG_LEVEL = 'ERROR';
-  process.env.MONGODB_DB ??= `ansari_bench_${process.pid}`;
+  benchEnvironment('threads');
   const mongo = await startMongoServer({ log: (m) => console.log(`[bench] ${m}`) });
   process.env.MONGODB_URI = mongo.uri;
 
