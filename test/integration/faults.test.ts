@@ -1,7 +1,6 @@
 /**
  * Database faults on one warm container: a MongoDB server that stops mid-run gives 503 with Retry-After (never a
- * 500 or a hang), a short blip is ridden out by retries, and the next request after recovery works.
- * This file runs its own mongo-java-server (persisted to a file, so data survives the restart).
+ * 500 or a hang), and the next request after recovery works. faults-blip.test.ts shows a short blip ridden out.
  */
 import { describe, expect, it } from 'vitest';
 import { newUser, tokenFor } from '../support/auth.js';
