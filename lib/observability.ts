@@ -15,3 +15,8 @@ export const metrics = new Metrics({ namespace: 'Ansari/Threads', serviceName })
 export function userRef(userId: string): string {
   return createHash('sha256').update(`ansari-user:${userId}`).digest('hex').slice(0, 16);
 }
+
+/** A non-reversible reference to a share for logs (a share id is a bearer secret: it opens the public link). */
+export function shareRef(shareId: string): string {
+  return createHash('sha256').update(`ansari-share:${shareId}`).digest('hex').slice(0, 16);
+}

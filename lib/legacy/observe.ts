@@ -10,7 +10,8 @@ const MAX_LOGGED_IDS = 50;
 export interface FallbackFields {
   threadId?: string;
   threadIds?: string[];
-  shareId?: string;
+  /** A hash of the share id: the id itself opens the public link, so it never goes into logs. */
+  shareRef?: string;
   [key: string]: string | string[] | number | boolean | undefined;
 }
 

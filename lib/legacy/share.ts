@@ -8,6 +8,7 @@ import type { Block, Message } from '../blocks/types.js';
 import { withDbRetry } from '../db/retry.js';
 import type { PublicShare } from '../share/snapshot.js';
 import { recordLegacyFallback } from './observe.js';
+import { shareRef } from '../observability.js';
 import { legacyDb, selectMessageTimes, selectShare } from './queries.js';
 
 type Obj = Record<string, unknown>;
@@ -64,6 +65,6 @@ export async function readLegacyShare(shareId: string): Promise<PublicShare | nu
     const at = /^\d{1,9}$/.test(m.id) ? times.get(Number(m.id)) : undefined;
     if (at) m.created_at = at;
   }
-  recordLegacyFallback('share-read', { shareId, messages: parsed.share.messages.length });
+  recordLegacyFallback('share-read', { shareRef: shareRef(shareId), messages: parsed.share.messages.length });
   return parsed.share;
 }

@@ -9,8 +9,8 @@
 import { MongoServerError } from 'mongodb';
 import type { Message } from '../blocks/types.js';
 import { withDbRetry } from '../db/retry.js';
-import { NotFoundError } from '../errors.js';
 import { mongoThreadStore, threadsCollection } from '../threads/mongo-store.js';
+import { pageOf } from '../threads/paging.js';
 import { chunksCollection, maxDocBytes, messageBytes, type ChunkDoc } from '../threads/overflow.js';
 import type { ListPage, MessagePage, ThreadDoc, ThreadRecord, ThreadStore, ThreadSummary } from '../threads/types.js';
 import { convertLegacyMessages } from './convert.js';
@@ -130,18 +130,6 @@ export async function readLegacyThread(userId: string, threadId: string): Promis
   return { row, messages: convertLegacyMessages(rows.get(threadId) ?? []) };
 }
 
-/** The requested slice of a thread's messages, as the MongoDB store pages them. */
-function pageOf(messages: Message[], page: MessagePage): { messages: Message[]; has_more: boolean } {
-  if (page.limit === undefined && page.before === undefined) return { messages, has_more: false };
-  let end = messages.length;
-  if (page.before !== undefined) {
-    end = messages.findIndex((m) => m.id === page.before);
-    if (end < 0) throw new NotFoundError('Message not found');
-  }
-  const start = page.limit === undefined ? 0 : Math.max(0, end - page.limit);
-  return { messages: messages.slice(start, end), has_more: start > 0 };
-}
-
 export const legacyThreadStore: ThreadStore & { copyToMongo(userId: string, threadId: string): Promise<ThreadRecord | null> } = {
   storage: 'legacy',
 
@@ -177,7 +165,8 @@ export const legacyThreadStore: ThreadStore & { copyToMongo(userId: string, thre
     const found = await readLegacyThread(userId, threadId);
     if (!found) return null;
     recordLegacyFallback('get', { threadId });
-    return { ...toSummary(found.row), metadata: {}, ...pageOf(found.messages, page) };
+    const { items, has_more } = pageOf(found.messages, page);
+    return { ...toSummary(found.row), metadata: {}, messages: items, has_more };
   },
 
   async rename(userId: string, threadId: string, name: string): Promise<ThreadSummary | null> {

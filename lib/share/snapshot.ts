@@ -2,6 +2,7 @@ import { MongoServerError, type Collection } from 'mongodb';
 import type { Message } from '../blocks/types.js';
 import { config } from '../config.js';
 import { getDb } from '../db/mongo.js';
+import { withDbRetry } from '../db/retry.js';
 import { HttpError, NotFoundError } from '../errors.js';
 import { messageBytes } from '../threads/overflow.js';
 import { isUuid, newShareId } from '../ids.js';
@@ -61,7 +62,8 @@ export async function createShare(userId: string, threadId: string, expiresInDay
       initial_source: thread.initial_source,
       created_at: thread.created_at,
       updated_at: thread.updated_at,
-      messages: thread.messages.map(({ user_id: _owner, ...m }) => m as Message),
+      // Owner id, private feedback and token usage are the owner's business, not the public's.
+      messages: thread.messages.map(({ user_id: _owner, feedback: _feedback, usage: _usage, ...m }) => m as Message),
     },
   };
   // A snapshot is one document, so it must fit under MongoDB's 16 MB limit with room for its envelope.
@@ -73,7 +75,7 @@ export async function createShare(userId: string, threadId: string, expiresInDay
   for (let attempt = 0; ; attempt++) {
     const doc: ShareDoc = { share_id: newShareId(), ...base };
     try {
-      await col.insertOne({ ...doc });
+      await withDbRetry('shares.insert', () => col.insertOne({ ...doc }));
       return doc;
     } catch (err) {
       if (!isDuplicateKey(err) || attempt >= 4) throw err;
@@ -90,7 +92,9 @@ const legacyShareReader: ((shareId: string) => Promise<PublicShare | null>) | un
 /** The public read: unknown, malformed and expired ids are all the same 404 (expiry checked here, not left to TTL). */
 export async function readShare(shareId: string, now = new Date()): Promise<PublicShare> {
   if (SHARE_ID_RE.test(shareId)) {
-    const doc = await (await sharesCollection()).findOne({ share_id: shareId }, { projection: { _id: 0, user_id: 0, thread_id: 0 } });
+    const doc = await withDbRetry('shares.read', async () =>
+      (await sharesCollection()).findOne({ share_id: shareId }, { projection: { _id: 0, user_id: 0, thread_id: 0 } }),
+    );
     if (doc && (doc.expires_at === null || doc.expires_at.getTime() > now.getTime())) {
       return {
         share_id: doc.share_id,

@@ -2,7 +2,7 @@ import type { Collection, Filter } from 'mongodb';
 import type { Message } from '../blocks/types.js';
 import { getDb } from '../db/mongo.js';
 import { withDbRetry } from '../db/retry.js';
-import { NotFoundError } from '../errors.js';
+import { pageBounds } from './paging.js';
 import { chunkedMessages, deleteChunks, joinMessages, maxDocBytes, messageBytes, spillOldest } from './overflow.js';
 import type { ListPage, MessagePage, ThreadDoc, ThreadRecord, ThreadStore, ThreadSummary } from './types.js';
 
@@ -160,13 +160,3 @@ export const mongoThreadStore: ThreadStore & {
   },
 };
 
-/** [start, end) of the requested page of a thread's messages (all by default). */
-function pageBounds(ids: string[], page: MessagePage): [number, number] {
-  let end = ids.length;
-  if (page.before !== undefined) {
-    end = ids.indexOf(page.before);
-    if (end < 0) throw new NotFoundError('Message not found');
-  }
-  const start = page.limit === undefined ? 0 : Math.max(0, end - page.limit);
-  return [start, end];
-}

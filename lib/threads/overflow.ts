@@ -62,7 +62,8 @@ export async function spillOldest(col: Collection<ThreadDoc>, userId: string, th
       { upsert: true },
     ),
   );
-  // Pull exactly what the stored chunk holds (after a crash it may be an earlier attempt's chunk).
+  // Pull exactly what the stored chunk holds (after a crash it may be an earlier attempt's chunk), and take its
+  // size off the counter with $inc: appends landing meanwhile have $inc'd it too.
   const stored = await withDbRetry('overflow.chunk.read', () =>
     chunks.findOne({ thread_id: threadId, seq }, { projection: { _id: 0, 'messages.id': 1, size_bytes: 1 } }),
   );
@@ -70,7 +71,7 @@ export async function spillOldest(col: Collection<ThreadDoc>, userId: string, th
   const res = await withDbRetry('overflow.pull', () =>
     col.updateOne(
       { thread_id: threadId, user_id: userId, $or: [{ overflow_chunks: seq }, ...(seq === 0 ? [{ overflow_chunks: { $exists: false } }] : [])] },
-      { $pull: { messages: { id: { $in: ids } } }, $inc: { overflow_chunks: 1 }, $set: { size_bytes: Math.max(0, current - (stored?.size_bytes ?? 0)) } },
+      { $pull: { messages: { id: { $in: ids } } }, $inc: { overflow_chunks: 1, size_bytes: -(stored?.size_bytes ?? 0) } },
     ),
   );
   if (res.matchedCount === 1) {

@@ -1,4 +1,6 @@
+import { isTransientDependencyError } from '../db/faults.js';
 import { NotFoundError } from '../errors.js';
+import { logger, metrics } from '../observability.js';
 import { newId } from '../ids.js';
 import { legacyEnabled } from '../legacy/pool.js';
 import { legacyThreadStore } from '../legacy/store.js';
@@ -29,7 +31,17 @@ export interface ThreadListPage {
 export async function listThreads(userId: string, opts: { limit?: number; cursor?: string }): Promise<ThreadListPage> {
   const after = opts.cursor ? decodeCursor(opts.cursor) : undefined;
   const fetch = opts.limit === undefined ? undefined : opts.limit + 1;
-  const perStore = await Promise.all(stores.map((s) => s.list(userId, { limit: fetch, after })));
+  const perStore = await Promise.all(
+    stores.map((s, i) =>
+      s.list(userId, { limit: fetch, after }).catch((err: unknown) => {
+        // MongoDB is the primary store: its failure is the request's. A legacy outage only hides legacy threads.
+        if (i === 0 || !isTransientDependencyError(err)) throw err;
+        logger.warn('legacy store unavailable, listing MongoDB threads only', { error: (err as Error).message });
+        metrics.addMetric('LegacyUnavailable', 'Count', 1);
+        return [];
+      }),
+    ),
+  );
   const seen = new Set<string>();
   const merged: ThreadSummary[] = [];
   // Stores are in priority order: should a thread be copied between the two reads, its MongoDB copy wins.

@@ -1,6 +1,7 @@
 import type { Message } from '../blocks/types.js';
 import { toTextMessages } from '../blocks/text.js';
-import type { ThreadRecord, ThreadSummary } from './types.js';
+import { pageOf } from './paging.js';
+import type { MessagePage, ThreadRecord, ThreadSummary } from './types.js';
 
 /** Wire shapes. Dates become ISO 8601 UTC strings with milliseconds by JSON.stringify. */
 export const summaryView = (s: ThreadSummary) => ({
@@ -29,3 +30,12 @@ export const threadView = (t: ThreadRecord, format: MessageFormat) => ({
   messages: messagesView(t.messages, format),
   has_more: t.has_more,
 });
+
+/**
+ * A page of the text view: `limit` and `before` count display messages (one per reply), so a reply that spans
+ * tool rounds is never cut in two. `thread` holds all its messages.
+ */
+export function textPageView(thread: ThreadRecord, page: MessagePage) {
+  const { items, has_more } = pageOf(toTextMessages(thread.messages), page);
+  return { ...summaryView(thread), metadata: thread.metadata, messages: items, has_more };
+}

@@ -97,7 +97,8 @@ function launchJava(classpath: string, port: number, persistFile?: string): Prom
     });
     child.on('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`mongo-java-server exited with code ${code}`));
+      const hint = persistFile ? ` (is another \`npm start\` using ${path.relative(ROOT, persistFile)}? stop it, or set MONGODB_URI)` : '';
+      reject(new Error(`mongo-java-server exited with code ${code}${hint}`));
     });
   });
 }

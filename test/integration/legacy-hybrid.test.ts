@@ -41,7 +41,7 @@ const { closeLegacyPool } = await import('../../lib/legacy/pool.js');
 const { legacyThreadStore } = await import('../../lib/legacy/store.js');
 const { threadsCollection, mongoThreadStore } = await import('../../lib/threads/mongo-store.js');
 const { requireMongoThread } = await import('../../lib/threads/service.js');
-const { logger, metrics } = await import('../../lib/observability.js');
+const { logger, metrics, shareRef } = await import('../../lib/observability.js');
 
 const db = legacy.db;
 const query = (sql: string, params?: unknown[]) => db.query(sql, params);
@@ -236,10 +236,12 @@ describe('GET /api/v3/threads/{thread_id} on a legacy thread', () => {
         { operation: 'rename', threadId: rows.ids.claude },
         { operation: 'get', threadId: rows.ids.openai },
         { operation: 'delete', threadId: rows.ids.debris },
-        { operation: 'share-read', shareId: SHARE_IDS.plain, messages: 4 },
+        { operation: 'share-read', shareRef: shareRef(SHARE_IDS.plain), messages: 4 },
         { operation: 'copy', threadId: rows.ids.interrupted, copied: true, messages: 4 },
       ]);
       expect(JSON.stringify(calls)).not.toMatch(/zakat|Quran|patience/i);
+      // A share id opens the public link: it never goes into logs.
+      expect(JSON.stringify(calls)).not.toContain(SHARE_IDS.plain);
       expect(recorded).toEqual([
         ['LegacyFallbacks', 'get'],
         ['LegacyFallbacks', 'list'],
@@ -432,9 +434,11 @@ describe('rename, delete and share of legacy threads', () => {
       thread_name: 'What is zakat?',
       created_at: created.json.created_at,
       expires_at: null,
-      messages: thread.messages,
+      // Private feedback stays out of the public snapshot.
+      messages: thread.messages.map(({ feedback: _f, ...m }: { feedback?: unknown }) => m),
     });
     expect(res.body).not.toContain('user_id');
+    expect(res.body).not.toContain('feedback');
   });
 });
 

@@ -25,7 +25,7 @@ afterAll(async () => {
 
 const t0 = new Date(Date.UTC(2026, 4, 1, 8, 0, 0, 0));
 const conversation = () => [
-  { id: 'u1', role: 'user' as const, content: [{ type: 'text', text: 'Is witr obligatory?' }], created_at: t0, user_id: 'owner-secret' },
+  { id: 'u1', role: 'user' as const, content: [{ type: 'text', text: 'Is witr obligatory?' }], created_at: t0, user_id: 'owner-secret', feedback: { class: 'thumbsdown', comment: 'private note' } },
   {
     id: 'a1',
     role: 'assistant' as const,
@@ -97,7 +97,7 @@ describe('POST /api/v3/share/{thread_id}', () => {
         initial_source: 'android',
         created_at: t0,
         updated_at: t0,
-        messages: conversation().map(({ user_id: _u, ...m }) => m),
+        messages: conversation().map(({ user_id: _u, feedback: _f, ...m }) => m),
       },
     });
   });
@@ -164,12 +164,13 @@ describe('GET /api/v3/share/{share_id}', () => {
       thread_name: 'Witr',
       created_at: created.json.created_at,
       expires_at: null,
-      messages: conversation().map(({ user_id: _u, ...m }) => ({ ...m, created_at: t0.toISOString() })),
+      messages: conversation().map(({ user_id: _u, feedback: _f, ...m }) => ({ ...m, created_at: t0.toISOString() })),
     });
     expect(res.body).not.toContain(user);
     expect(res.body).not.toContain(t.thread_id);
     expect(res.body).not.toContain('owner-secret');
     expect(res.body).not.toContain('user_id');
+    expect(res.body).not.toContain('private note');
     expect(res.headers['cache-control']).toBe('public, max-age=3600, immutable');
   });
 

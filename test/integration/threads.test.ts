@@ -515,3 +515,34 @@ describe('CORS', () => {
     }
   });
 });
+
+describe('?format=text with paging', () => {
+  it('counts replies, not stored messages, so a reply with tool rounds is never cut', async () => {
+    const user = newUser();
+    const token = await tokenFor(user);
+    const t0 = new Date(Date.UTC(2026, 5, 1));
+    const text = (id: string, role: 'user' | 'assistant', value: string) => ({ id, role, content: [{ type: 'text', text: value }], created_at: t0 });
+    const t = await insertThread(user, {
+      messages: [
+        text('q1', 'user', 'First?'),
+        text('a1', 'assistant', 'First answer.'),
+        text('q2', 'user', 'Second?'),
+        { id: 'a2', role: 'assistant', content: [{ type: 'text', text: 'Searching.' }, { type: 'tool_use', id: 'toolu_p', name: 'search_quran', input: { query: 'x' } }], created_at: t0 },
+        { id: 'r2', role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_p', content: 'none' }], created_at: t0 },
+        text('a3', 'assistant', 'Second answer.'),
+      ],
+    });
+    const page = (query: Record<string, string>) => call(getThread, { token, ...threadPath(t.thread_id), query: { format: 'text', ...query } });
+    const last = await page({ limit: '1' });
+    expect([last.json.messages, last.json.has_more]).toEqual([
+      [{ id: 'a3', role: 'assistant', content: 'Searching.\n\nSecond answer.', created_at: t0.toISOString() }],
+      true,
+    ]);
+    const older = await page({ limit: '2', before: 'a3' });
+    expect([older.json.messages.map((m: { id: string }) => m.id), older.json.has_more]).toEqual([['a1', 'q2'], true]);
+    const rest = await page({ before: 'a1' });
+    expect([rest.json.messages.map((m: { id: string }) => m.id), rest.json.has_more]).toEqual([['q1'], false]);
+    const unknown = await page({ before: 'r2' });
+    expect(unknown.status).toBe(404);
+  });
+});
