@@ -43,12 +43,18 @@ const EnvSchema = z
       .pipe(z.number().int().min(1).max(365).optional()),
     LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
     // The assistant (Claude). No key in a local stage selects the labelled offline stub model; elsewhere the
-    // add-message function refuses to start without one (lib/agent/client.ts). No temperature: the Messages API
-    // version the SDK speaks (2026-10-21) refuses sampling parameters.
+    // add-message function refuses to start without one (lib/agent/client.ts). The Messages API version the
+    // SDK speaks (2026-10-21) refuses sampling parameters, so temperature is sent only when configured.
     ANTHROPIC_API_KEY: optionalString,
     ANTHROPIC_BASE_URL: optionalString.pipe(z.url().optional()),
     ANTHROPIC_MODEL: z.string().min(1).default('claude-sonnet-5-5'),
     ANTHROPIC_MAX_TOKENS: z.coerce.number().int().min(1).max(64_000).default(4096),
+    // Unset by default, and then not sent (see above); set it only for an API version that accepts it.
+    ANTHROPIC_TEMPERATURE: z
+      .string()
+      .optional()
+      .transform((v) => (v === undefined || v.trim() === '' ? undefined : Number(v)))
+      .pipe(z.number().min(0).max(1).optional()),
     ANTHROPIC_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(900_000).default(120_000),
     ANTHROPIC_MAX_RETRIES: z.coerce.number().int().min(0).max(5).default(2),
     // Search tools: each is offered to the model only when its key is set.

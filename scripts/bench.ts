@@ -40,6 +40,7 @@ async function main(): Promise<void> {
     get: (await import('../functions/get-thread.js')).handler,
     create: (await import('../functions/create-thread.js')).handler,
     rename: (await import('../functions/rename-thread.js')).handler,
+    delete: (await import('../functions/delete-thread.js')).handler,
   };
   const db = await getDb();
   await ensureIndexes(db);
@@ -113,6 +114,22 @@ async function main(): Promise<void> {
   const renameBare = await measure(() => col.findOneAndUpdate({ thread_id: threadId, user_id: large }, { $set: { name: 'renamed' } }, { returnDocument: 'after', projection: { messages: 0 } }));
   rows.push({ name: 'POST /threads/{id}/name', ...renameRoute });
   rows.push({ name: '  bare driver findOneAndUpdate', ...renameBare, note: `route overhead p50 ${(renameRoute.p50 - renameBare.p50).toFixed(2)} ms` });
+
+  // Delete: each iteration removes a thread seeded for it (route vs bare deleteOne, on separate threads).
+  const fresh = async (n: number) => {
+    const ids = Array.from({ length: n }, () => randomUUID());
+    await col.insertMany(ids.map((thread_id) => ({ thread_id, name: null, user_id: small, initial_source: 'web' as const, created_at: new Date(), updated_at: new Date(), metadata: {}, messages: [] })));
+    return ids;
+  };
+  const forRoute = await fresh(ITERATIONS + 3);
+  const forBare = await fresh(ITERATIONS + 3);
+  const deleteRoute = await measure(() => {
+    const id = forRoute.pop()!;
+    return call(fns.delete, { method: 'DELETE', token: tokenSmall, path: `/api/v3/threads/${id}`, pathParameters: { thread_id: id } });
+  });
+  const deleteBare = await measure(() => col.deleteOne({ thread_id: forBare.pop()!, user_id: small }));
+  rows.push({ name: 'DELETE /threads/{id}', ...deleteRoute });
+  rows.push({ name: '  bare driver deleteOne', ...deleteBare, note: `route overhead p50 ${(deleteRoute.p50 - deleteBare.p50).toFixed(2)} ms` });
 
   printTable(rows);
   console.log(`\nMongoDB: ${mongo.kind}; ${ITERATIONS} iterations per row after 3 warm-up calls.`);

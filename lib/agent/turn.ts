@@ -35,6 +35,8 @@ export interface ModelSettings {
   idleTimeoutMs: number;
   /** Time allowed to each tool call (ms). */
   toolTimeoutMs: number;
+  /** Sent only when configured: the API version SDK 1.x speaks (2026-10-21) refuses sampling parameters. */
+  temperature?: number;
 }
 
 export interface TurnOptions {
@@ -188,7 +190,8 @@ class TurnRunner {
     const body: Anthropic.MessageCreateParamsNonStreaming = {
       model: settings.model,
       max_tokens: settings.maxTokens,
-      // No temperature: API version 2026-10-21 (sent by SDK 1.x) refuses sampling parameters with a 400.
+      // Temperature only when configured (ANTHROPIC_TEMPERATURE): API version 2026-10-21 refuses sampling parameters.
+      ...(settings.temperature !== undefined ? ({ temperature: settings.temperature } as object) : {}),
       system: [{ type: 'text', text: this.opts.system ?? SYSTEM_PROMPT, cache_control: { type: 'ephemeral' } }],
       messages: messages as unknown as Anthropic.MessageParam[],
     };

@@ -175,6 +175,7 @@ const settings = (): ModelSettings => ({
   maxTokens: config.ANTHROPIC_MAX_TOKENS,
   idleTimeoutMs: config.ANTHROPIC_TIMEOUT_MS,
   toolTimeoutMs: config.TOOL_TIMEOUT_MS,
+  ...(config.ANTHROPIC_TEMPERATURE !== undefined ? { temperature: config.ANTHROPIC_TEMPERATURE } : {}),
 });
 
 /** Time kept before the function's timeout to store a reply cut short by it. */

@@ -23,6 +23,16 @@ describe('assistant configuration', () => {
   });
 });
 
+describe('temperature', () => {
+  it('is unset unless configured (the API version the SDK speaks refuses it), and bounded to 0..1 when set', () => {
+    expect(parseConfig(base).ANTHROPIC_TEMPERATURE).toBeUndefined();
+    expect(parseConfig({ ...base, ANTHROPIC_TEMPERATURE: '' }).ANTHROPIC_TEMPERATURE).toBeUndefined();
+    expect(parseConfig({ ...base, ANTHROPIC_TEMPERATURE: '0.3' }).ANTHROPIC_TEMPERATURE).toBe(0.3);
+    expect(() => parseConfig({ ...base, ANTHROPIC_TEMPERATURE: '7' })).toThrow(/ANTHROPIC_TEMPERATURE/);
+    expect(() => parseConfig({ ...base, ANTHROPIC_TEMPERATURE: 'warm' })).toThrow(/ANTHROPIC_TEMPERATURE/);
+  });
+});
+
 describe('reply format negotiation', () => {
   it.each([
     [undefined, 'text'],
