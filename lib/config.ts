@@ -10,6 +10,14 @@ const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
 
+/** A number that may be absent or blank (unset), checked by `schema` when present. */
+const optionalNumber = (schema: z.ZodNumber) =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? undefined : Number(v)))
+    .pipe(schema.optional());
+
 const csv = z
   .string()
   .default('*')
@@ -27,20 +35,16 @@ const EnvSchema = z
     MONGODB_DB: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/).default('ansari'),
     MONGODB_MAX_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(5),
     MONGODB_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
-    // Total time a request may spend retrying an unavailable database before answering 503 (< function timeout).
     // A thread document's messages stay under this size; older ones move to overflow chunks (16 MB is MongoDB's limit).
     MAX_THREAD_DOC_BYTES: z.coerce.number().int().min(16 * 1024).max(15 * 1024 * 1024).default(12 * 1024 * 1024),
+    // Total time a request may spend retrying an unavailable database before answering 503 (< function timeout).
     DB_RETRY_BUDGET_MS: z.coerce.number().int().min(0).max(60_000).default(12_000),
     SECRET_KEY: optionalString,
     ALGORITHM: z.literal('HS256').default('HS256'),
     REQUIRE_TOKEN_IN_DB: boolFlag,
     CORS_ORIGINS: csv,
     LEGACY_DATABASE_URL: optionalString,
-    SHARE_DEFAULT_EXPIRES_DAYS: z
-      .string()
-      .optional()
-      .transform((v) => (v === undefined || v.trim() === '' ? undefined : Number(v)))
-      .pipe(z.number().int().min(1).max(365).optional()),
+    SHARE_DEFAULT_EXPIRES_DAYS: optionalNumber(z.number().int().min(1).max(365)),
     LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
     // The assistant (Claude). No key in a local stage selects the labelled offline stub model; elsewhere the
     // add-message function refuses to start without one (lib/agent/client.ts). The Messages API version the
@@ -50,11 +54,7 @@ const EnvSchema = z
     ANTHROPIC_MODEL: z.string().min(1).default('claude-sonnet-5-5'),
     ANTHROPIC_MAX_TOKENS: z.coerce.number().int().min(1).max(64_000).default(4096),
     // Unset by default, and then not sent (see above); set it only for an API version that accepts it.
-    ANTHROPIC_TEMPERATURE: z
-      .string()
-      .optional()
-      .transform((v) => (v === undefined || v.trim() === '' ? undefined : Number(v)))
-      .pipe(z.number().min(0).max(1).optional()),
+    ANTHROPIC_TEMPERATURE: optionalNumber(z.number().min(0).max(1)),
     ANTHROPIC_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(900_000).default(120_000),
     ANTHROPIC_MAX_RETRIES: z.coerce.number().int().min(0).max(5).default(2),
     // Search tools: each is offered to the model only when its key is set.

@@ -11,12 +11,10 @@ export const logger = new Logger({ serviceName, logLevel: config.LOG_LEVEL });
 /** CloudWatch EMF metrics, flushed once per request by the middleware. */
 export const metrics = new Metrics({ namespace: 'Ansari/Threads', serviceName });
 
+const ref = (kind: string, value: string): string => createHash('sha256').update(`ansari-${kind}:${value}`).digest('hex').slice(0, 16);
+
 /** A stable, non-reversible reference to a user for logs (ids are personal data). */
-export function userRef(userId: string): string {
-  return createHash('sha256').update(`ansari-user:${userId}`).digest('hex').slice(0, 16);
-}
+export const userRef = (userId: string): string => ref('user', userId);
 
 /** A non-reversible reference to a share for logs (a share id is a bearer secret: it opens the public link). */
-export function shareRef(shareId: string): string {
-  return createHash('sha256').update(`ansari-share:${shareId}`).digest('hex').slice(0, 16);
-}
+export const shareRef = (shareId: string): string => ref('share', shareId);

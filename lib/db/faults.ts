@@ -1,4 +1,4 @@
-import { MongoError, MongoNetworkError, MongoServerSelectionError, MongoNetworkTimeoutError } from 'mongodb';
+import { MongoError, MongoNetworkError, MongoServerError, MongoServerSelectionError, MongoNetworkTimeoutError } from 'mongodb';
 import { ServiceUnavailableError } from '../errors.js';
 
 const PG_UNAVAILABLE = new Set(['57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08004', '08006']);
@@ -26,3 +26,6 @@ export function classifyDependencyError(err: unknown): ServiceUnavailableError |
     ? new ServiceUnavailableError('Database temporarily unavailable, please retry', 5, { cause: err })
     : undefined;
 }
+
+/** A write refused by a unique index (a second copy, a colliding id). */
+export const isDuplicateKey = (err: unknown): boolean => err instanceof MongoServerError && err.code === 11000;

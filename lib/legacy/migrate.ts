@@ -24,7 +24,8 @@ import { chunkedMessages, deleteChunks, joinMessages } from '../threads/overflow
 import type { ThreadDoc } from '../threads/types.js';
 import { convertLegacyMessages } from './convert.js';
 import { countThreads, existingThreadIds, legacyDb, selectMessages, selectThreads, type LegacyPosition, type LegacyThreadRow } from './queries.js';
-import { legacyThreadDoc, packForMongo, writeChunks } from './store.js';
+import { packForMongo, writeChunks } from '../threads/overflow.js';
+import { legacyThreadDoc } from './store.js';
 
 export const MIGRATIONS = 'migrations';
 export const DEFAULT_BATCH = 100;
@@ -97,7 +98,7 @@ async function migrationsCollection(): Promise<Collection<Checkpoint>> {
 async function insertAbsent(docs: ThreadDoc[], stamp: Date): Promise<Set<string>> {
   if (docs.length === 0) return new Set();
   const col = await threadsCollection();
-  // Very long threads: their overflow chunks first, then the documents (lib/legacy/store.ts packForMongo).
+  // Very long threads: their overflow chunks first, then the documents (lib/threads/overflow.ts packForMongo).
   const packed = docs.map(packForMongo);
   for (const p of packed) await writeChunks(p.chunks);
   const clean = await withDbRetry('migrate.insert', async (attempt) => {

@@ -6,12 +6,12 @@
  * MongoDB copy (copied on write or migrated), so the merged list never shows a thread twice. Every use is logged
  * with the thread id and counted (`LegacyFallbacks`), so operators can see which legacy threads are still in use.
  */
-import { MongoServerError } from 'mongodb';
 import type { Message } from '../blocks/types.js';
+import { isDuplicateKey } from '../db/faults.js';
 import { withDbRetry } from '../db/retry.js';
 import { mongoThreadStore, threadsCollection } from '../threads/mongo-store.js';
 import { pageOf } from '../threads/paging.js';
-import { chunksCollection, maxDocBytes, messageBytes, type ChunkDoc } from '../threads/overflow.js';
+import { packForMongo, writeChunks } from '../threads/overflow.js';
 import type { ListPage, MessagePage, ThreadDoc, ThreadRecord, ThreadStore, ThreadSummary } from '../threads/types.js';
 import { convertLegacyMessages } from './convert.js';
 import { recordLegacyFallback } from './observe.js';
@@ -39,7 +39,6 @@ const toSummary = (t: LegacyThreadRow): ThreadSummary => ({
   storage: 'legacy',
 });
 
-const isDuplicateKey = (err: unknown) => err instanceof MongoServerError && err.code === 11000;
 
 /** Provenance kept on a MongoDB thread that came from the legacy store. */
 export type LegacyOrigin = NonNullable<ThreadDoc['origin']>;
@@ -57,58 +56,6 @@ export function legacyThreadDoc(t: LegacyThreadRow, messages: Message[], by: Leg
     messages,
     origin: { store: 'legacy', by, copied_at: now },
   };
-}
-
-/** A legacy thread ready for MongoDB: the thread document and, for a very long thread, its overflow chunks. */
-export interface MongoCopy {
-  doc: ThreadDoc;
-  chunks: ChunkDoc[];
-}
-
-/**
- * Lays a thread out as the MongoDB store keeps it (lib/threads/overflow.ts): `size_bytes` set, and when the
- * messages exceed MAX_THREAD_DOC_BYTES the oldest ones go into numbered chunks (each at most half the threshold)
- * so the document keeps at most half of it, as a spill would leave it. Deterministic: two copies of one thread
- * put the same messages in the same chunks.
- */
-export function packForMongo(doc: ThreadDoc): MongoCopy {
-  const limit = maxDocBytes();
-  const half = Math.floor(limit / 2);
-  const sizes = doc.messages.map((m) => messageBytes([m]));
-  let total = sizes.reduce((a, b) => a + b, 0);
-  if (total <= limit) return { doc: { ...doc, size_bytes: total, overflow_chunks: 0 }, chunks: [] };
-  const chunks: ChunkDoc[] = [];
-  let i = 0;
-  while (total > half && i < doc.messages.length) {
-    const start = i;
-    let bytes = 0;
-    while (i < doc.messages.length && total - bytes > half && (bytes === 0 || bytes + sizes[i]! <= half)) bytes += sizes[i++]!;
-    chunks.push({
-      thread_id: doc.thread_id,
-      user_id: doc.user_id,
-      seq: chunks.length,
-      messages: doc.messages.slice(start, i),
-      size_bytes: bytes,
-      created_at: doc.origin?.copied_at ?? doc.updated_at,
-    });
-    total -= bytes;
-  }
-  return { doc: { ...doc, messages: doc.messages.slice(i), size_bytes: total, overflow_chunks: chunks.length }, chunks };
-}
-
-/** Writes overflow chunks before their thread document (idempotent: an existing chunk is left as it is). */
-export async function writeChunks(chunks: ChunkDoc[]): Promise<void> {
-  if (chunks.length === 0) return;
-  const col = await withDbRetry('legacy.chunks', () => chunksCollection());
-  for (const c of chunks) {
-    await withDbRetry('legacy.chunks', async () => {
-      try {
-        await col.updateOne({ thread_id: c.thread_id, seq: c.seq }, { $setOnInsert: { ...c } }, { upsert: true });
-      } catch (err) {
-        if (!isDuplicateKey(err)) throw err; // two upserts racing on the unique (thread_id, seq): one inserted it
-      }
-    });
-  }
 }
 
 /** Which of these thread ids have a MongoDB document (of this owner when `userId` is given). */

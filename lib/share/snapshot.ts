@@ -1,6 +1,7 @@
-import { MongoServerError, type Collection } from 'mongodb';
+import type { Collection } from 'mongodb';
 import type { Message } from '../blocks/types.js';
 import { config } from '../config.js';
+import { isDuplicateKey } from '../db/faults.js';
 import { getDb } from '../db/mongo.js';
 import { withDbRetry } from '../db/retry.js';
 import { HttpError, NotFoundError } from '../errors.js';
@@ -44,8 +45,6 @@ export interface PublicShare {
 export async function sharesCollection(): Promise<Collection<ShareDoc>> {
   return (await getDb()).collection<ShareDoc>(SHARES);
 }
-
-const isDuplicateKey = (err: unknown) => err instanceof MongoServerError && err.code === 11000;
 
 /** Snapshots the caller's thread (any store) into a new share. Each call creates a new share. */
 export async function createShare(userId: string, threadId: string, expiresInDays?: number): Promise<ShareDoc> {

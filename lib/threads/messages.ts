@@ -17,6 +17,7 @@ import { runTurn, type ModelSettings } from '../agent/turn.js';
 import { configuredTools, type SearchTool } from '../agent/tools/index.js';
 import { mongoThreadStore } from './mongo-store.js';
 import { normaliseName } from './names.js';
+import { unsafeKey } from './schemas.js';
 import { requireMongoThread, THREAD_NOT_FOUND } from './service.js';
 import { messageView } from './views.js';
 
@@ -28,26 +29,6 @@ const MAX_DEPTH = 32;
 
 /** Block types a user message may carry when the assistant is to answer it (what the Messages API accepts). */
 const USER_BLOCK_TYPES = new Set(['text', 'image', 'document', 'search_result']);
-
-/** First key MongoDB would read as an operator or a path ("$…", "a.b"), at any depth, or a too-deep value. */
-function unsafeKey(value: unknown, depth = 0): string | undefined {
-  if (depth > MAX_DEPTH) return '(nesting too deep)';
-  if (Array.isArray(value)) {
-    for (const v of value) {
-      const bad = unsafeKey(v, depth + 1);
-      if (bad !== undefined) return bad;
-    }
-    return undefined;
-  }
-  if (value && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) {
-      if (k.startsWith('$') || k.includes('.') || k.includes('\0')) return k;
-      const bad = unsafeKey(v, depth + 1);
-      if (bad !== undefined) return bad;
-    }
-  }
-  return undefined;
-}
 
 /** A content block: an object with a `type` string; everything else is kept as sent. */
 const BlockSchema = z.looseObject({ type: z.string().min(1).max(64) }, { error: 'must be a content block (an object with a "type" string)' });
@@ -72,7 +53,7 @@ export const AddMessageBody = z
       else ctx.addIssue({ code: 'custom', path: ['content', i], message: 'must be a content block (an object with a "type" string)' });
     });
     if (blocks.length === body.content.length) {
-      const bad = unsafeKey(body.content);
+      const bad = unsafeKey(body.content, MAX_DEPTH);
       if (bad !== undefined) {
         ctx.addIssue({ code: 'custom', path: ['content'], message: 'keys must not start with "$" or contain "."' });
       }

@@ -89,13 +89,13 @@ export const mongoThreadStore: ThreadStore & {
 
   async delete(userId: string, threadId: string): Promise<boolean> {
     await deleteChunks(userId, threadId);
-    // A retry after an ambiguous failure may find nothing left to delete: confirm by looking.
-    const res = await withDbRetry('threads.delete', async (attempt) => {
+    return withDbRetry('threads.delete', async (attempt) => {
       const col = await threadsCollection();
       const r = await col.deleteOne({ thread_id: threadId, user_id: userId });
-      return r.deletedCount === 1 || (attempt > 0 && !(await col.countDocuments({ thread_id: threadId }, { limit: 1 })) ? 'maybe' : r.deletedCount === 1);
+      if (r.deletedCount === 1) return true;
+      // A retry after an ambiguous failure may find the thread gone: the first attempt deleted it.
+      return attempt > 0 && (await col.countDocuments({ thread_id: threadId }, { limit: 1 })) === 0;
     });
-    return res === true || res === 'maybe';
   },
 
   async create(doc: ThreadDoc): Promise<void> {

@@ -19,20 +19,34 @@ export const NameSchema = z
 
 const MAX_METADATA_BYTES = 16 * 1024;
 
-/** Rejects keys MongoDB would read as operators or paths ("$…", "a.b"), at any depth. */
-function safeKeys(value: unknown, depth = 0): boolean {
-  if (depth > 20) return false;
-  if (Array.isArray(value)) return value.every((v) => safeKeys(v, depth + 1));
-  if (value && typeof value === 'object') {
-    return Object.entries(value).every(([k, v]) => !k.startsWith('$') && !k.includes('.') && !k.includes('\0') && safeKeys(v, depth + 1));
+/**
+ * The first key MongoDB would read as an operator or a path ("$…", "a.b", or holding a NUL), at any depth, or a
+ * marker when the value nests deeper than `maxDepth`; undefined when every key is safe. Used for every client value
+ * stored as it is (metadata, message content).
+ */
+export function unsafeKey(value: unknown, maxDepth: number, depth = 0): string | undefined {
+  if (depth > maxDepth) return '(nesting too deep)';
+  if (Array.isArray(value)) {
+    for (const v of value) {
+      const bad = unsafeKey(v, maxDepth, depth + 1);
+      if (bad !== undefined) return bad;
+    }
+    return undefined;
   }
-  return true;
+  if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      if (k.startsWith('$') || k.includes('.') || k.includes('\0')) return k;
+      const bad = unsafeKey(v, maxDepth, depth + 1);
+      if (bad !== undefined) return bad;
+    }
+  }
+  return undefined;
 }
 
 export const MetadataSchema = z
   .record(z.string(), z.unknown())
   .refine((m) => Buffer.byteLength(JSON.stringify(m), 'utf8') <= MAX_METADATA_BYTES, 'must be at most 16 KiB as JSON')
-  .refine((m) => safeKeys(m), 'keys must not start with "$" or contain "."');
+  .refine((m) => unsafeKey(m, 20) === undefined, 'keys must not start with "$" or contain "."');
 
 export const CreateThreadBody = z
   .strictObject({
