@@ -1,6 +1,6 @@
-import { withStreamingHttp } from '../lib/http/middleware.js';
-import { addMessage, AddMessageBody } from '../lib/threads/messages.js';
-import { ThreadPathSchema } from '../lib/threads/schemas.js';
+import { withStreamingHttp } from '#lib/http/middleware.js';
+import { addMessage, AddMessageBody } from '#lib/threads/messages.js';
+import { ThreadPathSchema } from '#lib/threads/schemas.js';
 
 /**
  * POST /api/v3/threads/{thread_id}: add a message. `respond: false` stores it (201); otherwise the assistant's

@@ -1,7 +1,7 @@
-import { withHttp } from '../lib/http/middleware.js';
-import { CreateThreadBody } from '../lib/threads/schemas.js';
-import { createThread } from '../lib/threads/service.js';
-import { threadView } from '../lib/threads/views.js';
+import { withHttp } from '#lib/http/middleware.js';
+import { CreateThreadBody } from '#lib/threads/schemas.js';
+import { createThread } from '#lib/threads/service.js';
+import { threadView } from '#lib/threads/views.js';
 
 /** POST /api/v3/threads: a new, empty thread in MongoDB. */
 export const handler = withHttp({ route: 'POST /threads', body: CreateThreadBody }, async ({ userId, body }) => {

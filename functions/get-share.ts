@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { withHttp } from '../lib/http/middleware.js';
-import { readShare } from '../lib/share/snapshot.js';
-import { messagesView } from '../lib/threads/views.js';
+import { withHttp } from '#lib/http/middleware.js';
+import { readShare } from '#lib/share/snapshot.js';
+import { messagesView } from '#lib/threads/views.js';
 
 // {id}: API Gateway allows one variable name per path level (POST /share/{id} takes a thread id).
 const SharePath = z.object({ id: z.string() });

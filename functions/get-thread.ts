@@ -1,7 +1,7 @@
-import { withHttp } from '../lib/http/middleware.js';
-import { GetThreadQuery, ThreadPathSchema } from '../lib/threads/schemas.js';
-import { getThread } from '../lib/threads/service.js';
-import { textPageView, threadView } from '../lib/threads/views.js';
+import { withHttp } from '#lib/http/middleware.js';
+import { GetThreadQuery, ThreadPathSchema } from '#lib/threads/schemas.js';
+import { getThread } from '#lib/threads/service.js';
+import { textPageView, threadView } from '#lib/threads/views.js';
 
 /** GET /api/v3/threads/{thread_id}: one thread with its messages (blocks, or ?format=text). */
 export const handler = withHttp(

@@ -1,7 +1,7 @@
-import { withHttp } from '../lib/http/middleware.js';
-import { ListThreadsQuery } from '../lib/threads/schemas.js';
-import { listThreads } from '../lib/threads/service.js';
-import { summaryView } from '../lib/threads/views.js';
+import { withHttp } from '#lib/http/middleware.js';
+import { ListThreadsQuery } from '#lib/threads/schemas.js';
+import { listThreads } from '#lib/threads/service.js';
+import { summaryView } from '#lib/threads/views.js';
 
 /** GET /api/v3/threads: the caller's threads, newest first; keyset pages with ?limit and ?cursor. */
 export const handler = withHttp({ route: 'GET /threads', query: ListThreadsQuery }, async ({ userId, query }) => {

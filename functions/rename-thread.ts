@@ -1,7 +1,7 @@
-import { withHttp } from '../lib/http/middleware.js';
-import { RenameThreadBody, ThreadPathSchema } from '../lib/threads/schemas.js';
-import { renameThread } from '../lib/threads/service.js';
-import { summaryView } from '../lib/threads/views.js';
+import { withHttp } from '#lib/http/middleware.js';
+import { RenameThreadBody, ThreadPathSchema } from '#lib/threads/schemas.js';
+import { renameThread } from '#lib/threads/service.js';
+import { summaryView } from '#lib/threads/views.js';
 
 /** POST /api/v3/threads/{thread_id}/name: set the thread's name (trimmed, at most 100 characters). */
 export const handler = withHttp(

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { withHttp } from '../lib/http/middleware.js';
-import { createShare } from '../lib/share/snapshot.js';
-import { ThreadIdSchema } from '../lib/threads/schemas.js';
+import { withHttp } from '#lib/http/middleware.js';
+import { createShare } from '#lib/share/snapshot.js';
+import { ThreadIdSchema } from '#lib/threads/schemas.js';
 
 // API Gateway allows one variable name per path level, so both share routes name it {id}.
 const SharePath = z.object({ id: ThreadIdSchema });

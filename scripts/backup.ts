@@ -4,7 +4,7 @@
  * Reads MONGODB_URI / MONGODB_DB through lib/config.ts. Runbook: docs/disaster-recovery.md.
  */
 import { parseArgs } from 'node:util';
-import { BACKUP_COLLECTIONS, backupDatabase, formatBackupSummary } from '../lib/backup.js';
+import { BACKUP_COLLECTIONS, backupDatabase, formatBackupSummary } from '#lib/backup.js';
 
 const USAGE = `Usage: npm run backup -- --out DIR [--collections ${BACKUP_COLLECTIONS.map((c) => c.name).join(',')}]
 
@@ -35,9 +35,9 @@ if (!values.out) {
 const collections = values.collections?.split(',').map((s) => s.trim()).filter(Boolean);
 
 // Imported only now: lib/config.ts validates the environment at import, and --help should not need one.
-let mongo: typeof import('../lib/db/mongo.js');
+let mongo: typeof import('#lib/db/mongo.js');
 try {
-  mongo = await import('../lib/db/mongo.js');
+  mongo = await import('#lib/db/mongo.js');
 } catch (err) {
   console.error((err as Error).message);
   process.exit(2);

@@ -11,8 +11,8 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { buildStreamEvents, type FakeScript, type RecordedBody } from '../test/support/fake-anthropic.js';
-import { startFakeSearch } from '../test/support/fake-search.js';
+import { buildStreamEvents, type FakeScript, type RecordedBody } from '#test/support/fake-anthropic.js';
+import { startFakeSearch } from '#test/support/fake-search.js';
 import { installAwsLambdaPolyfill } from './lib/lambda-streaming.js';
 import { percentile } from './lib/bench.js';
 import { startMongoServer } from './lib/mongo-server.js';
@@ -87,13 +87,13 @@ async function main(): Promise<void> {
     ...Object.fromEntries(Object.entries(search.toolsConfig()).map(([k, v]) => [k, String(v)])),
   });
 
-  const { getMongoClient, getDb, closeMongo } = await import('../lib/db/mongo.js');
-  const { ensureIndexes } = await import('../lib/db/indexes.js');
-  const { threadsCollection } = await import('../lib/threads/mongo-store.js');
-  const { repliesSettled } = await import('../lib/threads/messages.js');
-  const { handler } = await import('../functions/add-message.js');
-  const { callStreaming } = await import('../test/support/lambda.js');
-  const { tokenFor } = await import('../test/support/auth.js');
+  const { getMongoClient, getDb, closeMongo } = await import('#lib/db/mongo.js');
+  const { ensureIndexes } = await import('#lib/db/indexes.js');
+  const { threadsCollection } = await import('#lib/threads/mongo-store.js');
+  const { repliesSettled } = await import('#lib/threads/messages.js');
+  const { handler } = await import('#functions/add-message.js');
+  const { callStreaming } = await import('#test/support/lambda.js');
+  const { tokenFor } = await import('#test/support/auth.js');
   await ensureIndexes(await getDb());
   const client = await getMongoClient();
   let commands: string[] = [];

@@ -44,15 +44,15 @@ async function main(): Promise<void> {
   if (ownLegacy) process.env.LEGACY_DATABASE_URL = ownLegacy.url;
   log(ownLegacy ? 'legacy PostgreSQL: in-memory PGlite' : 'legacy PostgreSQL: LEGACY_DATABASE_URL');
 
-  const { getDb, closeMongo } = await import('../lib/db/mongo.js');
-  const { ensureIndexes } = await import('../lib/db/indexes.js');
-  const { threadsCollection } = await import('../lib/threads/mongo-store.js');
-  const { closeLegacyPool } = await import('../lib/legacy/pool.js');
-  const { migrateLegacy, MIGRATIONS } = await import('../lib/legacy/migrate.js');
-  const { call } = await import('../test/support/lambda.js');
-  const { tokenFor } = await import('../test/support/auth.js');
-  const getThread = (await import('../functions/get-thread.js')).handler;
-  const listThreads = (await import('../functions/list-threads.js')).handler;
+  const { getDb, closeMongo } = await import('#lib/db/mongo.js');
+  const { ensureIndexes } = await import('#lib/db/indexes.js');
+  const { threadsCollection } = await import('#lib/threads/mongo-store.js');
+  const { closeLegacyPool } = await import('#lib/legacy/pool.js');
+  const { migrateLegacy, MIGRATIONS } = await import('#lib/legacy/migrate.js');
+  const { call } = await import('#test/support/lambda.js');
+  const { tokenFor } = await import('#test/support/auth.js');
+  const getThread = (await import('#functions/get-thread.js')).handler;
+  const listThreads = (await import('#functions/list-threads.js')).handler;
   const db = await getDb();
   await ensureIndexes(db);
   const col = await threadsCollection();

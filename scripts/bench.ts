@@ -30,17 +30,17 @@ async function main(): Promise<void> {
   const mongo = await startMongoServer({ log: (m) => console.log(`[bench] ${m}`) });
   process.env.MONGODB_URI = mongo.uri;
 
-  const { getDb, closeMongo } = await import('../lib/db/mongo.js');
-  const { ensureIndexes } = await import('../lib/db/indexes.js');
-  const { threadsCollection } = await import('./../lib/threads/mongo-store.js');
-  const { call } = await import('../test/support/lambda.js');
-  const { tokenFor } = await import('../test/support/auth.js');
+  const { getDb, closeMongo } = await import('#lib/db/mongo.js');
+  const { ensureIndexes } = await import('#lib/db/indexes.js');
+  const { threadsCollection } = await import('#lib/threads/mongo-store.js');
+  const { call } = await import('#test/support/lambda.js');
+  const { tokenFor } = await import('#test/support/auth.js');
   const fns = {
-    list: (await import('../functions/list-threads.js')).handler,
-    get: (await import('../functions/get-thread.js')).handler,
-    create: (await import('../functions/create-thread.js')).handler,
-    rename: (await import('../functions/rename-thread.js')).handler,
-    delete: (await import('../functions/delete-thread.js')).handler,
+    list: (await import('#functions/list-threads.js')).handler,
+    get: (await import('#functions/get-thread.js')).handler,
+    create: (await import('#functions/create-thread.js')).handler,
+    rename: (await import('#functions/rename-thread.js')).handler,
+    delete: (await import('#functions/delete-thread.js')).handler,
   };
   const db = await getDb();
   await ensureIndexes(db);

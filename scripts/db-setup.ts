@@ -1,7 +1,7 @@
 /** `npm run db:setup`: creates the MongoDB indexes (idempotent). Part of every deploy; see README. */
-import { config } from '../lib/config.js';
-import { closeMongo, getDb } from '../lib/db/mongo.js';
-import { ensureIndexes } from '../lib/db/indexes.js';
+import { config } from '#lib/config.js';
+import { closeMongo, getDb } from '#lib/db/mongo.js';
+import { ensureIndexes } from '#lib/db/indexes.js';
 
 try {
   const created = await ensureIndexes(await getDb());

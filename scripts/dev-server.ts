@@ -233,9 +233,9 @@ async function main(): Promise<void> {
   }
   const extra = await import('./lib/dev-services.js').then((m) => m.startDevServices(log));
   // Config is read on first import of lib/, after the environment above is complete.
-  const { config } = await import('../lib/config.js');
-  const { ensureIndexes } = await import('../lib/db/indexes.js');
-  const { getDb } = await import('../lib/db/mongo.js');
+  const { config } = await import('#lib/config.js');
+  const { ensureIndexes } = await import('#lib/db/indexes.js');
+  const { getDb } = await import('#lib/db/mongo.js');
   await ensureIndexes(await getDb());
   const server = await createDevServer({ stage: config.STAGE });
   server.listen(port, () => {

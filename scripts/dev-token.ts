@@ -3,8 +3,8 @@
  * Signs with SECRET_KEY (or the documented development default); refused outside local stages.
  */
 import { randomUUID } from 'node:crypto';
-import { DEV_SECRET_KEY } from '../lib/dev-secret.js';
-import { isUuid } from '../lib/ids.js';
+import { DEV_SECRET_KEY } from '#lib/dev-secret.js';
+import { isUuid } from '#lib/ids.js';
 import { mintToken } from './lib/tokens.js';
 
 const DEV_USER = '00000000-0000-4000-8000-000000000001';

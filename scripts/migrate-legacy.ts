@@ -128,9 +128,9 @@ async function main(): Promise<number> {
       cleanups.push(mongo.stop);
     }
     // lib/ reads its configuration on first import, after the environment above is complete.
-    const { migrateLegacy, verifyLegacy } = await import('../lib/legacy/migrate.js');
-    const { closeMongo } = await import('../lib/db/mongo.js');
-    const { closeLegacyPool } = await import('../lib/legacy/pool.js');
+    const { migrateLegacy, verifyLegacy } = await import('#lib/legacy/migrate.js');
+    const { closeMongo } = await import('#lib/db/mongo.js');
+    const { closeLegacyPool } = await import('#lib/legacy/pool.js');
     cleanups.unshift(closeMongo, closeLegacyPool);
 
     const progress = progressPrinter();

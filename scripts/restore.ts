@@ -5,7 +5,7 @@
  * Runbook: docs/disaster-recovery.md.
  */
 import { parseArgs } from 'node:util';
-import { formatRestoreSummary, formatVerifySummary, restoreBackup, verifyBackup } from '../lib/backup.js';
+import { formatRestoreSummary, formatVerifySummary, restoreBackup, verifyBackup } from '#lib/backup.js';
 
 const USAGE = `Usage: npm run restore -- --from DIR [--dry-run | --verify-only] [--collections threads,shared_threads]
 
@@ -46,9 +46,9 @@ const collections = values.collections?.split(',').map((s) => s.trim()).filter(B
 const log = (line: string) => console.log(line);
 
 // Imported only now: lib/config.ts validates the environment at import, and --help should not need one.
-let mongo: typeof import('../lib/db/mongo.js');
+let mongo: typeof import('#lib/db/mongo.js');
 try {
-  mongo = await import('../lib/db/mongo.js');
+  mongo = await import('#lib/db/mongo.js');
 } catch (err) {
   console.error((err as Error).message);
   process.exit(2);

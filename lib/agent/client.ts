@@ -1,5 +1,5 @@
 import Anthropic from '@anthropic-ai/sdk';
-import { config, type Config } from '../config.js';
+import { config, type Config } from '#lib/config.js';
 
 /**
  * Only the functions that talk to the model need its key: checked when this module loads, so add-message fails

@@ -11,8 +11,8 @@
  *     the separator when an earlier message of the reply had text;
  *   - the `**Citations**:` appendix, then `INTERRUPTED_NOTICE` for an interrupted reply: written at the end.
  */
-import { citationMarkers, citationsAppendix, INTERRUPTED_NOTICE, TURN_SEPARATOR } from '../blocks/text.js';
-import type { Citation } from '../blocks/types.js';
+import { citationMarkers, citationsAppendix, INTERRUPTED_NOTICE, TURN_SEPARATOR } from '#lib/blocks/text.js';
+import type { Citation } from '#lib/blocks/types.js';
 
 export class ReplyTextRenderer {
   private readonly citations: Citation[] = [];

@@ -3,8 +3,8 @@
  * (the default body: the reply's `format=text` content, built incrementally) or NDJSON events (the contract's
  * `Accept: application/x-ndjson` stream).
  */
-import type { Block, Citation, Message } from '../blocks/types.js';
-import { messageView } from '../threads/views.js';
+import type { Block, Citation, Message } from '#lib/blocks/types.js';
+import { messageView } from '#lib/threads/views.js';
 import { ReplyTextRenderer } from './display.js';
 
 export type TurnEvent =

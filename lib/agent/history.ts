@@ -26,7 +26,7 @@
  *   - Without tools (none configured), tool calls are dropped and tool results are unwrapped into plain user
  *     content, because the API rejects tool blocks in a request that defines no tools.
  */
-import type { Block, Message } from '../blocks/types.js';
+import type { Block, Message } from '#lib/blocks/types.js';
 import { trimTitle } from './tools/common.js';
 import { REFERENCES_INTRO } from './tools/index.js';
 

@@ -1,5 +1,5 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError } from '@anthropic-ai/sdk';
-import { UpstreamError } from '../errors.js';
+import { UpstreamError } from '#lib/errors.js';
 
 /** Why a turn stopped early on our side (the AbortController's reason). */
 export type StopReason = 'client_gone' | 'deadline' | 'idle' | 'thread_gone' | 'storage_failed';

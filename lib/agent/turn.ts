@@ -15,10 +15,10 @@
  * reason. The turn never throws; `done` settles once everything is stored.
  */
 import type Anthropic from '@anthropic-ai/sdk';
-import type { Block, Citation, Message } from '../blocks/types.js';
-import { NotFoundError, ServiceUnavailableError, UpstreamError } from '../errors.js';
-import { newId } from '../ids.js';
-import { logger, metrics } from '../observability.js';
+import type { Block, Citation, Message } from '#lib/blocks/types.js';
+import { NotFoundError, ServiceUnavailableError, UpstreamError } from '#lib/errors.js';
+import { newId } from '#lib/ids.js';
+import { logger, metrics } from '#lib/observability.js';
 import type { TurnEvent } from './events.js';
 import { toModelMessages, withCacheBreakpoint } from './history.js';
 import { describeModelError, modelFailure, TurnStop, type StopReason } from './model-errors.js';

@@ -1,5 +1,5 @@
 import { MongoClient, type Db } from 'mongodb';
-import { config } from '../config.js';
+import { config } from '#lib/config.js';
 
 let clientPromise: Promise<MongoClient> | undefined;
 

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { config } from '../config.js';
-import { logger, metrics } from '../observability.js';
+import { config } from '#lib/config.js';
+import { logger, metrics } from '#lib/observability.js';
 import { isTransientDependencyError } from './faults.js';
 
 /**

@@ -1,8 +1,8 @@
 import { errors as joseErrors, jwtVerify } from 'jose';
-import { config } from '../config.js';
-import { UnauthorizedError } from '../errors.js';
-import { isUuid } from '../ids.js';
-import { tokenIsActive } from '../legacy/tokens.js';
+import { config } from '#lib/config.js';
+import { UnauthorizedError } from '#lib/errors.js';
+import { isUuid } from '#lib/ids.js';
+import { tokenIsActive } from '#lib/legacy/tokens.js';
 
 const secret = new TextEncoder().encode(config.SECRET_KEY);
 

@@ -5,10 +5,10 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
-import { config } from '../config.js';
-import { HttpError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors.js';
-import { logger, metrics, userRef } from '../observability.js';
-import { classifyDependencyError } from '../db/faults.js';
+import { config } from '#lib/config.js';
+import { HttpError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '#lib/errors.js';
+import { logger, metrics, userRef } from '#lib/observability.js';
+import { classifyDependencyError } from '#lib/db/faults.js';
 import { authenticate } from './auth.js';
 
 /** Request bodies larger than this are refused with 413 (the contract's limit). */

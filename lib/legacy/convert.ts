@@ -81,7 +81,7 @@
  *   - Rows with a role other than user/assistant/tool/function (`system`) are not part of the conversation and
  *     are dropped.
  */
-import type { Block, Message, Role } from '../blocks/types.js';
+import type { Block, Message, Role } from '#lib/blocks/types.js';
 
 export interface LegacyFeedback {
   class: string;

@@ -16,15 +16,15 @@
  * - Never deletes or changes SQL data.
  */
 import { MongoBulkWriteError, type Collection } from 'mongodb';
-import type { Block, Message } from '../blocks/types.js';
-import { getDb } from '../db/mongo.js';
-import { withDbRetry } from '../db/retry.js';
-import { threadsCollection } from '../threads/mongo-store.js';
-import { chunkedMessages, deleteChunks, joinMessages } from '../threads/overflow.js';
-import type { ThreadDoc } from '../threads/types.js';
+import type { Block, Message } from '#lib/blocks/types.js';
+import { getDb } from '#lib/db/mongo.js';
+import { withDbRetry } from '#lib/db/retry.js';
+import { threadsCollection } from '#lib/threads/mongo-store.js';
+import { chunkedMessages, deleteChunks, joinMessages } from '#lib/threads/overflow.js';
+import type { ThreadDoc } from '#lib/threads/types.js';
 import { convertLegacyMessages } from './convert.js';
 import { countThreads, existingThreadIds, legacyDb, selectMessages, selectThreads, type LegacyPosition, type LegacyThreadRow } from './queries.js';
-import { packForMongo, writeChunks } from '../threads/overflow.js';
+import { packForMongo, writeChunks } from '#lib/threads/overflow.js';
 import { legacyThreadDoc } from './store.js';
 
 export const MIGRATIONS = 'migrations';

@@ -1,4 +1,4 @@
-import { logger, metrics } from '../observability.js';
+import { logger, metrics } from '#lib/observability.js';
 
 /** What the hybrid layer did with the legacy store: one metric dimension value each. */
 export type LegacyOperation = 'list' | 'get' | 'rename' | 'delete' | 'copy' | 'share-read';

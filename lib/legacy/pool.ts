@@ -1,6 +1,6 @@
 import pg from 'pg';
-import { config } from '../config.js';
-import { logger } from '../observability.js';
+import { config } from '#lib/config.js';
+import { logger } from '#lib/observability.js';
 
 let pool: pg.Pool | undefined;
 

@@ -7,7 +7,7 @@
  * list cursor hold milliseconds, so a cursor taken from a legacy thread compares equal across both stores.
  */
 import type pg from 'pg';
-import type { Source } from '../threads/types.js';
+import type { Source } from '#lib/threads/types.js';
 import type { LegacyMessageRow } from './convert.js';
 import { getLegacyPool } from './pool.js';
 

@@ -4,11 +4,11 @@
  * MongoDB share matches. The display text the old backend froze is turned into block messages; the rows hold no
  * times, so each message's `created_at` is read from its `messages` row when that still exists (else null).
  */
-import type { Block, Message } from '../blocks/types.js';
-import { withDbRetry } from '../db/retry.js';
-import type { PublicShare } from '../share/snapshot.js';
+import type { Block, Message } from '#lib/blocks/types.js';
+import { withDbRetry } from '#lib/db/retry.js';
+import type { PublicShare } from '#lib/share/snapshot.js';
 import { recordLegacyFallback } from './observe.js';
-import { shareRef } from '../observability.js';
+import { shareRef } from '#lib/observability.js';
 import { legacyDb, selectMessageTimes, selectShare } from './queries.js';
 
 type Obj = Record<string, unknown>;

@@ -6,13 +6,13 @@
  * MongoDB copy (copied on write or migrated), so the merged list never shows a thread twice. Every use is logged
  * with the thread id and counted (`LegacyFallbacks`), so operators can see which legacy threads are still in use.
  */
-import type { Message } from '../blocks/types.js';
-import { isDuplicateKey } from '../db/faults.js';
-import { withDbRetry } from '../db/retry.js';
-import { mongoThreadStore, threadsCollection } from '../threads/mongo-store.js';
-import { pageOf } from '../threads/paging.js';
-import { packForMongo, writeChunks } from '../threads/overflow.js';
-import type { ListPage, MessagePage, ThreadDoc, ThreadRecord, ThreadStore, ThreadSummary } from '../threads/types.js';
+import type { Message } from '#lib/blocks/types.js';
+import { isDuplicateKey } from '#lib/db/faults.js';
+import { withDbRetry } from '#lib/db/retry.js';
+import { mongoThreadStore, threadsCollection } from '#lib/threads/mongo-store.js';
+import { pageOf } from '#lib/threads/paging.js';
+import { packForMongo, writeChunks } from '#lib/threads/overflow.js';
+import type { ListPage, MessagePage, ThreadDoc, ThreadRecord, ThreadStore, ThreadSummary } from '#lib/threads/types.js';
 import { convertLegacyMessages } from './convert.js';
 import { recordLegacyFallback } from './observe.js';
 import {

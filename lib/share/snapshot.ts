@@ -1,15 +1,15 @@
 import type { Collection } from 'mongodb';
-import type { Message } from '../blocks/types.js';
-import { config } from '../config.js';
-import { isDuplicateKey } from '../db/faults.js';
-import { getDb } from '../db/mongo.js';
-import { withDbRetry } from '../db/retry.js';
-import { HttpError, NotFoundError } from '../errors.js';
-import { messageBytes } from '../threads/overflow.js';
-import { isUuid, newShareId } from '../ids.js';
-import { legacyEnabled } from '../legacy/pool.js';
-import { readLegacyShare } from '../legacy/share.js';
-import { getThread } from '../threads/service.js';
+import type { Message } from '#lib/blocks/types.js';
+import { config } from '#lib/config.js';
+import { isDuplicateKey } from '#lib/db/faults.js';
+import { getDb } from '#lib/db/mongo.js';
+import { withDbRetry } from '#lib/db/retry.js';
+import { HttpError, NotFoundError } from '#lib/errors.js';
+import { messageBytes } from '#lib/threads/overflow.js';
+import { isUuid, newShareId } from '#lib/ids.js';
+import { legacyEnabled } from '#lib/legacy/pool.js';
+import { readLegacyShare } from '#lib/legacy/share.js';
+import { getThread } from '#lib/threads/service.js';
 
 export const SHARES = 'shared_threads';
 export const SHARE_NOT_FOUND = 'Share not found';

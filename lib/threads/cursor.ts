@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ValidationError } from '../errors.js';
+import { ValidationError } from '#lib/errors.js';
 
 /** Keyset position in the thread list (newest first: updated_at desc, then thread_id desc). */
 export interface ListCursor {

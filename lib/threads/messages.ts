@@ -3,18 +3,18 @@
  * run the assistant and stream its reply. See ../../README.md and the contract (shared/v3-api.md).
  */
 import { z } from 'zod';
-import type { Block, Message, Role } from '../blocks/types.js';
-import { config } from '../config.js';
-import { NotFoundError } from '../errors.js';
-import type { HttpResult, StreamResult } from '../http/middleware.js';
-import { newId } from '../ids.js';
-import { logger, userRef } from '../observability.js';
-import { anthropicClient } from '../agent/client.js';
-import { encoderFor, replyFormat, type TurnEvent } from '../agent/events.js';
-import { TurnStop } from '../agent/model-errors.js';
-import { ReplyBody } from '../agent/reply-body.js';
-import { runTurn, type ModelSettings } from '../agent/turn.js';
-import { configuredTools, type SearchTool } from '../agent/tools/index.js';
+import type { Block, Message, Role } from '#lib/blocks/types.js';
+import { config } from '#lib/config.js';
+import { NotFoundError } from '#lib/errors.js';
+import type { HttpResult, StreamResult } from '#lib/http/middleware.js';
+import { newId } from '#lib/ids.js';
+import { logger, userRef } from '#lib/observability.js';
+import { anthropicClient } from '#lib/agent/client.js';
+import { encoderFor, replyFormat, type TurnEvent } from '#lib/agent/events.js';
+import { TurnStop } from '#lib/agent/model-errors.js';
+import { ReplyBody } from '#lib/agent/reply-body.js';
+import { runTurn, type ModelSettings } from '#lib/agent/turn.js';
+import { configuredTools, type SearchTool } from '#lib/agent/tools/index.js';
 import { mongoThreadStore } from './mongo-store.js';
 import { normaliseName } from './names.js';
 import { unsafeKey } from './schemas.js';

@@ -1,7 +1,7 @@
 import type { Collection, Filter } from 'mongodb';
-import type { Message } from '../blocks/types.js';
-import { getDb } from '../db/mongo.js';
-import { withDbRetry } from '../db/retry.js';
+import type { Message } from '#lib/blocks/types.js';
+import { getDb } from '#lib/db/mongo.js';
+import { withDbRetry } from '#lib/db/retry.js';
 import { pageBounds } from './paging.js';
 import { chunkedMessages, deleteChunks, joinMessages, maxDocBytes, messageBytes, spillOldest } from './overflow.js';
 import type { ListPage, MessagePage, ThreadDoc, ThreadRecord, ThreadStore, ThreadSummary } from './types.js';

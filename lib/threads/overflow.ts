@@ -1,10 +1,10 @@
 import { BSON, type Collection } from 'mongodb';
-import type { Message } from '../blocks/types.js';
-import { config } from '../config.js';
-import { getDb } from '../db/mongo.js';
-import { isDuplicateKey } from '../db/faults.js';
-import { withDbRetry } from '../db/retry.js';
-import { logger, metrics } from '../observability.js';
+import type { Message } from '#lib/blocks/types.js';
+import { config } from '#lib/config.js';
+import { getDb } from '#lib/db/mongo.js';
+import { isDuplicateKey } from '#lib/db/faults.js';
+import { withDbRetry } from '#lib/db/retry.js';
+import { logger, metrics } from '#lib/observability.js';
 import type { ThreadDoc } from './types.js';
 
 /**

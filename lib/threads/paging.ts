@@ -1,4 +1,4 @@
-import { NotFoundError } from '../errors.js';
+import { NotFoundError } from '#lib/errors.js';
 import type { MessagePage } from './types.js';
 
 /** [start, end) of the requested page (`limit` most recent, before the `before` id); all when neither is given. */

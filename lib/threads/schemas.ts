@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isUuid } from '../ids.js';
+import { isUuid } from '#lib/ids.js';
 import { normaliseName } from './names.js';
 import { SOURCES } from './types.js';
 

@@ -1,9 +1,9 @@
-import { isTransientDependencyError } from '../db/faults.js';
-import { NotFoundError } from '../errors.js';
-import { logger, metrics } from '../observability.js';
-import { newId } from '../ids.js';
-import { legacyEnabled } from '../legacy/pool.js';
-import { legacyThreadStore } from '../legacy/store.js';
+import { isTransientDependencyError } from '#lib/db/faults.js';
+import { NotFoundError } from '#lib/errors.js';
+import { logger, metrics } from '#lib/observability.js';
+import { newId } from '#lib/ids.js';
+import { legacyEnabled } from '#lib/legacy/pool.js';
+import { legacyThreadStore } from '#lib/legacy/store.js';
 import { mongoThreadStore } from './mongo-store.js';
 import { compareSummaries, decodeCursor, encodeCursor } from './cursor.js';
 import type { MessagePage, Source, ThreadRecord, ThreadStore, ThreadSummary } from './types.js';

@@ -1,4 +1,4 @@
-import type { Message } from '../blocks/types.js';
+import type { Message } from '#lib/blocks/types.js';
 
 export const SOURCES = ['web', 'ios', 'android', 'whatsapp', 'mcp'] as const;
 export type Source = (typeof SOURCES)[number];

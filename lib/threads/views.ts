@@ -1,5 +1,5 @@
-import type { Message } from '../blocks/types.js';
-import { toTextMessages } from '../blocks/text.js';
+import type { Message } from '#lib/blocks/types.js';
+import { toTextMessages } from '#lib/blocks/text.js';
 import { pageOf } from './paging.js';
 import type { MessagePage, ThreadRecord, ThreadSummary } from './types.js';
 

@@ -7,7 +7,7 @@
  * The server is test/support/fake-anthropic.ts, which also checks each request against the Messages API rules
  * (a violation is answered 400, as the real API would, and logged here).
  */
-import { startFakeAnthropic, type RecordedBody } from '../../test/support/fake-anthropic.js';
+import { startFakeAnthropic, type RecordedBody } from '#test/support/fake-anthropic.js';
 
 export const OFFLINE_LABEL = '[Offline stub model, not Claude]';
 

@@ -4,13 +4,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Message } from '../../lib/blocks/types.js';
-import type { ThreadDoc } from '../../lib/threads/types.js';
-import { newUser, tokenFor } from '../support/auth.js';
-import { startFakeAnthropic, type FakeAnthropic, type FakeCitation } from '../support/fake-anthropic.js';
-import { QURAN_RESULTS, startFakeSearch, type FakeSearch } from '../support/fake-search.js';
-import { call, callStreaming, type CallOptions } from '../support/lambda.js';
-import { validateMessageHistory } from '../support/messages-validator.js';
+import type { Message } from '#lib/blocks/types.js';
+import type { ThreadDoc } from '#lib/threads/types.js';
+import { newUser, tokenFor } from '#test/support/auth.js';
+import { startFakeAnthropic, type FakeAnthropic, type FakeCitation } from '#test/support/fake-anthropic.js';
+import { QURAN_RESULTS, startFakeSearch, type FakeSearch } from '#test/support/fake-search.js';
+import { call, callStreaming, type CallOptions } from '#test/support/lambda.js';
+import { validateMessageHistory } from '#test/support/messages-validator.js';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const UUID7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -22,9 +22,9 @@ let fake: FakeAnthropic;
 let search: FakeSearch;
 let addMessage: unknown;
 let getThread: unknown;
-let threads: Awaited<ReturnType<typeof import('../../lib/threads/mongo-store.js')['threadsCollection']>>;
+let threads: Awaited<ReturnType<typeof import('#lib/threads/mongo-store.js')['threadsCollection']>>;
 let repliesSettled: () => Promise<void>;
-let blocksText: typeof import('../../lib/blocks/text.js');
+let blocksText: typeof import('#lib/blocks/text.js');
 let closeMongo: () => Promise<void>;
 
 beforeAll(async () => {
@@ -38,14 +38,14 @@ beforeAll(async () => {
     ANTHROPIC_TIMEOUT_MS: '10000',
     ...Object.fromEntries(Object.entries(search.toolsConfig()).map(([k, v]) => [k, String(v)])),
   });
-  ({ handler: addMessage } = await import('../../functions/add-message.js'));
-  ({ handler: getThread } = await import('../../functions/get-thread.js'));
-  ({ repliesSettled } = await import('../../lib/threads/messages.js'));
-  blocksText = await import('../../lib/blocks/text.js');
-  const db = await import('../../lib/db/mongo.js');
+  ({ handler: addMessage } = await import('#functions/add-message.js'));
+  ({ handler: getThread } = await import('#functions/get-thread.js'));
+  ({ repliesSettled } = await import('#lib/threads/messages.js'));
+  blocksText = await import('#lib/blocks/text.js');
+  const db = await import('#lib/db/mongo.js');
   closeMongo = db.closeMongo;
-  await (await import('../../lib/db/indexes.js')).ensureIndexes(await db.getDb());
-  threads = await (await import('../../lib/threads/mongo-store.js')).threadsCollection();
+  await (await import('#lib/db/indexes.js')).ensureIndexes(await db.getDb());
+  threads = await (await import('#lib/threads/mongo-store.js')).threadsCollection();
 });
 
 afterAll(async () => {

@@ -19,8 +19,8 @@ const COLLECTIONS = ['threads', 'shared_threads', 'thread_message_chunks'] as co
 const HOUR = 3_600_000;
 const previousDb = process.env.MONGODB_DB;
 
-let backup: typeof import('../../lib/backup.js');
-let mongo: typeof import('../../lib/db/mongo.js');
+let backup: typeof import('#lib/backup.js');
+let mongo: typeof import('#lib/db/mongo.js');
 let source: Db;
 let workDir: string;
 let backupDir: string;
@@ -165,9 +165,9 @@ async function seed(db: Db): Promise<void> {
 
 beforeAll(async () => {
   process.env.MONGODB_DB = DB; // before lib/config.ts is first imported
-  mongo = await import('../../lib/db/mongo.js');
-  backup = await import('../../lib/backup.js');
-  const { ensureIndexes } = await import('../../lib/db/indexes.js');
+  mongo = await import('#lib/db/mongo.js');
+  backup = await import('#lib/backup.js');
+  const { ensureIndexes } = await import('#lib/db/indexes.js');
   source = await mongo.getDb();
   await source.dropDatabase();
   await ensureIndexes(source);

@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startLegacyDb } from '../../scripts/lib/legacy-dev-db.js';
+import { startLegacyDb } from '#scripts/lib/legacy-dev-db.js';
 import {
   DEV_USER_ID,
   OTHER_USER_ID,
@@ -18,30 +18,30 @@ import {
   THREAD_IDS,
   insertLegacyRows,
   seedLegacy,
-} from '../../scripts/legacy/seed-data.js';
-import { cloneSeedThreads, legacyUser, plainThread } from '../../scripts/legacy/synthetic.js';
-import { newUser, tokenFor } from '../support/auth.js';
-import { call } from '../support/lambda.js';
-import { validateMessageHistory } from '../support/messages-validator.js';
+} from '#scripts/legacy/seed-data.js';
+import { cloneSeedThreads, legacyUser, plainThread } from '#scripts/legacy/synthetic.js';
+import { newUser, tokenFor } from '#test/support/auth.js';
+import { call } from '#test/support/lambda.js';
+import { validateMessageHistory } from '#test/support/messages-validator.js';
 
 process.env.TZ = 'Asia/Kolkata';
 const legacy = await startLegacyDb();
 process.env.LEGACY_DATABASE_URL = legacy.url;
 process.env.MONGODB_DB = `ansari_legacy_hybrid_${process.pid}`;
 
-const { handler: listThreads } = await import('../../functions/list-threads.js');
-const { handler: getThread } = await import('../../functions/get-thread.js');
-const { handler: renameThread } = await import('../../functions/rename-thread.js');
-const { handler: deleteThread } = await import('../../functions/delete-thread.js');
-const { handler: shareThread } = await import('../../functions/share-thread.js');
-const { handler: getShare } = await import('../../functions/get-share.js');
-const { getDb, closeMongo } = await import('../../lib/db/mongo.js');
-const { ensureIndexes } = await import('../../lib/db/indexes.js');
-const { closeLegacyPool } = await import('../../lib/legacy/pool.js');
-const { legacyThreadStore } = await import('../../lib/legacy/store.js');
-const { threadsCollection, mongoThreadStore } = await import('../../lib/threads/mongo-store.js');
-const { requireMongoThread } = await import('../../lib/threads/service.js');
-const { logger, metrics, shareRef } = await import('../../lib/observability.js');
+const { handler: listThreads } = await import('#functions/list-threads.js');
+const { handler: getThread } = await import('#functions/get-thread.js');
+const { handler: renameThread } = await import('#functions/rename-thread.js');
+const { handler: deleteThread } = await import('#functions/delete-thread.js');
+const { handler: shareThread } = await import('#functions/share-thread.js');
+const { handler: getShare } = await import('#functions/get-share.js');
+const { getDb, closeMongo } = await import('#lib/db/mongo.js');
+const { ensureIndexes } = await import('#lib/db/indexes.js');
+const { closeLegacyPool } = await import('#lib/legacy/pool.js');
+const { legacyThreadStore } = await import('#lib/legacy/store.js');
+const { threadsCollection, mongoThreadStore } = await import('#lib/threads/mongo-store.js');
+const { requireMongoThread } = await import('#lib/threads/service.js');
+const { logger, metrics, shareRef } = await import('#lib/observability.js');
 
 const db = legacy.db;
 const query = (sql: string, params?: unknown[]) => db.query(sql, params);
@@ -361,7 +361,7 @@ describe('GET /api/v3/threads with legacy threads', () => {
       expect(paged.map((t) => [t.thread_id, t.storage])).toEqual(full.map((t) => [t.thread_id, t.storage]));
     }
     // The page after the copies: the legacy store skips 60 copied rows (two SQL batches) to fill it.
-    const { encodeCursor } = await import('../../lib/threads/cursor.js');
+    const { encodeCursor } = await import('#lib/threads/cursor.js');
     const last = full[59]!;
     const page = await call(listThreads, { token, query: { limit: '11', cursor: encodeCursor({ updatedAt: new Date(last.updated_at), threadId: last.thread_id }) } });
     expect(page.json.map((t: { thread_id: string }) => t.thread_id)).toEqual(full.slice(60, 71).map((t) => t.thread_id));
@@ -530,7 +530,7 @@ describe('adding to a legacy thread: copy into MongoDB first', () => {
 describe('scripts/legacy/indexes.sql', () => {
   it('creates indexes the legacy queries use (list order, messages of a thread, feedback of a message)', async () => {
     const { readFile } = await import('node:fs/promises');
-    const { selectThreads, selectMessages } = await import('../../lib/legacy/queries.js');
+    const { selectThreads, selectMessages } = await import('#lib/legacy/queries.js');
     const sql = await readFile(new URL('../../scripts/legacy/indexes.sql', import.meta.url), 'utf8');
     const statements = sql
       .split(';')

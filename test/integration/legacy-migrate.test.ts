@@ -9,12 +9,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startLegacyDb } from '../../scripts/lib/legacy-dev-db.js';
-import { insertLegacyRows, SEED_FEEDBACK, SEED_MESSAGES, THREAD_IDS } from '../../scripts/legacy/seed-data.js';
-import { cloneSeedThreads, legacyUser, plainThread, type ClonedThreads } from '../../scripts/legacy/synthetic.js';
-import { newUser, tokenFor } from '../support/auth.js';
-import { call } from '../support/lambda.js';
-import { validateMessageHistory } from '../support/messages-validator.js';
+import { startLegacyDb } from '#scripts/lib/legacy-dev-db.js';
+import { insertLegacyRows, SEED_FEEDBACK, SEED_MESSAGES, THREAD_IDS } from '#scripts/legacy/seed-data.js';
+import { cloneSeedThreads, legacyUser, plainThread, type ClonedThreads } from '#scripts/legacy/synthetic.js';
+import { newUser, tokenFor } from '#test/support/auth.js';
+import { call } from '#test/support/lambda.js';
+import { validateMessageHistory } from '#test/support/messages-validator.js';
 
 const legacy = await startLegacyDb();
 process.env.LEGACY_DATABASE_URL = legacy.url;
@@ -22,14 +22,14 @@ process.env.MONGODB_DB = `ansari_legacy_migrate_${process.pid}`;
 // Small documents, so a long legacy thread needs overflow chunks (lib/threads/overflow.ts) when copied.
 process.env.MAX_THREAD_DOC_BYTES = String(32 * 1024);
 
-const { migrateLegacy, verifyLegacy, checkToolPairing, MIGRATIONS } = await import('../../lib/legacy/migrate.js');
-const { convertLegacyMessages } = await import('../../lib/legacy/convert.js');
-const { legacyThreadStore } = await import('../../lib/legacy/store.js');
-const { getDb, closeMongo } = await import('../../lib/db/mongo.js');
-const { ensureIndexes } = await import('../../lib/db/indexes.js');
-const { closeLegacyPool } = await import('../../lib/legacy/pool.js');
-const { threadsCollection, mongoThreadStore } = await import('../../lib/threads/mongo-store.js');
-const { handler: listThreads } = await import('../../functions/list-threads.js');
+const { migrateLegacy, verifyLegacy, checkToolPairing, MIGRATIONS } = await import('#lib/legacy/migrate.js');
+const { convertLegacyMessages } = await import('#lib/legacy/convert.js');
+const { legacyThreadStore } = await import('#lib/legacy/store.js');
+const { getDb, closeMongo } = await import('#lib/db/mongo.js');
+const { ensureIndexes } = await import('#lib/db/indexes.js');
+const { closeLegacyPool } = await import('#lib/legacy/pool.js');
+const { threadsCollection, mongoThreadStore } = await import('#lib/threads/mongo-store.js');
+const { handler: listThreads } = await import('#functions/list-threads.js');
 
 const db = legacy.db;
 const query = (sql: string, params?: unknown[]) => db.query(sql, params);
@@ -217,7 +217,7 @@ describe('migrateLegacy', () => {
   it('removes its copy of a thread deleted by its owner while the batch was in flight', async () => {
     const { users, cloned } = await loadLegacy();
     const victim = cloned[0]!.ids.plain;
-    const { handler: deleteThread } = await import('../../functions/delete-thread.js');
+    const { handler: deleteThread } = await import('#functions/delete-thread.js');
     const token = await tokenFor(users[0]!);
     const result = await migrateLegacy({
       beforeWrite: async (ids) => {
@@ -244,7 +244,7 @@ describe('migrateLegacy', () => {
     const copy = await legacyThreadStore.copyToMongo(user, copied);
     expect(copy!.messages).toHaveLength(120);
     expect(await migrateLegacy({ threadId: migrated })).toMatchObject({ inserted: 1, messages: 120 });
-    const { handler: getThread } = await import('../../functions/get-thread.js');
+    const { handler: getThread } = await import('#functions/get-thread.js');
     const token = await tokenFor(user);
     for (const id of [migrated, copied]) {
       const doc = (await (await threadsCollection()).findOne({ thread_id: id }))!;

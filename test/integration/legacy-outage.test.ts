@@ -4,9 +4,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startLegacyDb } from '../../scripts/lib/legacy-dev-db.js';
-import { newUser, tokenFor } from '../support/auth.js';
-import { call } from '../support/lambda.js';
+import { startLegacyDb } from '#scripts/lib/legacy-dev-db.js';
+import { newUser, tokenFor } from '#test/support/auth.js';
+import { call } from '#test/support/lambda.js';
 
 const legacy = await startLegacyDb();
 process.env.LEGACY_DATABASE_URL = legacy.url;
@@ -14,11 +14,11 @@ process.env.MONGODB_DB = `ansari_legacy_outage_${process.pid}`;
 process.env.MONGODB_TIMEOUT_MS = '1000';
 process.env.DB_RETRY_BUDGET_MS = '1500';
 
-const { handler: listThreads } = await import('../../functions/list-threads.js');
-const { handler: createThread } = await import('../../functions/create-thread.js');
-const { handler: getThread } = await import('../../functions/get-thread.js');
-const { getDb, closeMongo } = await import('../../lib/db/mongo.js');
-const { closeLegacyPool } = await import('../../lib/legacy/pool.js');
+const { handler: listThreads } = await import('#functions/list-threads.js');
+const { handler: createThread } = await import('#functions/create-thread.js');
+const { handler: getThread } = await import('#functions/get-thread.js');
+const { getDb, closeMongo } = await import('#lib/db/mongo.js');
+const { closeLegacyPool } = await import('#lib/legacy/pool.js');
 let stopped = false;
 
 afterAll(async () => {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { convertLegacyMessages, type LegacyMessageRow } from '../../lib/legacy/convert.js';
+import { convertLegacyMessages, type LegacyMessageRow } from '#lib/legacy/convert.js';
 import {
   DEV_USER_ID,
   OTHER_USER_ID,
@@ -13,8 +13,8 @@ import {
   SHARE_IDS,
   THREAD_IDS,
   seedLegacy,
-} from '../../scripts/legacy/seed-data.js';
-import { validateMessageHistory } from '../support/messages-validator.js';
+} from '#scripts/legacy/seed-data.js';
+import { validateMessageHistory } from '#test/support/messages-validator.js';
 
 const schemaSql = await readFile(new URL('../../scripts/legacy/schema.sql', import.meta.url), 'utf8');
 

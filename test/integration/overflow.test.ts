@@ -5,15 +5,15 @@
  */
 import { BSON } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Message } from '../../lib/blocks/types.js';
-import { newUser, tokenFor } from '../support/auth.js';
-import { call } from '../support/lambda.js';
+import type { Message } from '#lib/blocks/types.js';
+import { newUser, tokenFor } from '#test/support/auth.js';
+import { call } from '#test/support/lambda.js';
 
 const LIMIT = 64 * 1024;
 let mod: {
-  store: typeof import('../../lib/threads/mongo-store.js');
-  overflow: typeof import('../../lib/threads/overflow.js');
-  service: typeof import('../../lib/threads/service.js');
+  store: typeof import('#lib/threads/mongo-store.js');
+  overflow: typeof import('#lib/threads/overflow.js');
+  service: typeof import('#lib/threads/service.js');
   getThread: unknown;
   deleteThread: unknown;
   shareThread: unknown;
@@ -25,17 +25,17 @@ beforeAll(async () => {
   process.env.MAX_THREAD_DOC_BYTES = String(LIMIT);
   process.env.MONGODB_DB = `${process.env.MONGODB_DB}_overflow`;
   mod = {
-    store: await import('../../lib/threads/mongo-store.js'),
-    overflow: await import('../../lib/threads/overflow.js'),
-    service: await import('../../lib/threads/service.js'),
-    getThread: (await import('../../functions/get-thread.js')).handler,
-    deleteThread: (await import('../../functions/delete-thread.js')).handler,
-    shareThread: (await import('../../functions/share-thread.js')).handler,
-    getShare: (await import('../../functions/get-share.js')).handler,
-    closeMongo: (await import('../../lib/db/mongo.js')).closeMongo,
+    store: await import('#lib/threads/mongo-store.js'),
+    overflow: await import('#lib/threads/overflow.js'),
+    service: await import('#lib/threads/service.js'),
+    getThread: (await import('#functions/get-thread.js')).handler,
+    deleteThread: (await import('#functions/delete-thread.js')).handler,
+    shareThread: (await import('#functions/share-thread.js')).handler,
+    getShare: (await import('#functions/get-share.js')).handler,
+    closeMongo: (await import('#lib/db/mongo.js')).closeMongo,
   };
-  const { ensureIndexes } = await import('../../lib/db/indexes.js');
-  const { getDb } = await import('../../lib/db/mongo.js');
+  const { ensureIndexes } = await import('#lib/db/indexes.js');
+  const { getDb } = await import('#lib/db/mongo.js');
   await ensureIndexes(await getDb());
 });
 afterAll(async () => {

@@ -12,7 +12,7 @@ import {
   type ToolCallReport,
   type ToolResultBlock,
   type ToolsConfig,
-} from '../../lib/agent/tools/index.js';
+} from '#lib/agent/tools/index.js';
 import {
   FAKE_KEYS,
   HADITH_RESULTS,
@@ -21,7 +21,7 @@ import {
   TAFSIR_RESULTS,
   startFakeSearch,
   type FakeSearch,
-} from '../support/fake-search.js';
+} from '#test/support/fake-search.js';
 
 let fake: FakeSearch;
 let cfg: ToolsConfig;

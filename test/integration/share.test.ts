@@ -1,17 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { handler as deleteThread } from '../../functions/delete-thread.js';
-import { handler as getShare } from '../../functions/get-share.js';
-import { handler as renameThread } from '../../functions/rename-thread.js';
-import { handler as shareThread } from '../../functions/share-thread.js';
-import { ensureIndexes } from '../../lib/db/indexes.js';
-import { closeMongo, getDb } from '../../lib/db/mongo.js';
-import { newShareId } from '../../lib/ids.js';
-import { sharesCollection } from '../../lib/share/snapshot.js';
-import { mongoThreadStore, threadsCollection } from '../../lib/threads/mongo-store.js';
-import type { ThreadDoc } from '../../lib/threads/types.js';
-import { newUser, tokenFor } from '../support/auth.js';
-import { call } from '../support/lambda.js';
+import { handler as deleteThread } from '#functions/delete-thread.js';
+import { handler as getShare } from '#functions/get-share.js';
+import { handler as renameThread } from '#functions/rename-thread.js';
+import { handler as shareThread } from '#functions/share-thread.js';
+import { ensureIndexes } from '#lib/db/indexes.js';
+import { closeMongo, getDb } from '#lib/db/mongo.js';
+import { newShareId } from '#lib/ids.js';
+import { sharesCollection } from '#lib/share/snapshot.js';
+import { mongoThreadStore, threadsCollection } from '#lib/threads/mongo-store.js';
+import type { ThreadDoc } from '#lib/threads/types.js';
+import { newUser, tokenFor } from '#test/support/auth.js';
+import { call } from '#test/support/lambda.js';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const DAY = 86_400_000;
@@ -261,7 +261,7 @@ describe('share ids', () => {
   it('retries a colliding id instead of failing', async () => {
     const user = newUser();
     const t = await insertThread(user);
-    const ids = await import('../../lib/ids.js');
+    const ids = await import('#lib/ids.js');
     const taken = newShareId();
     await (await sharesCollection()).insertOne({
       share_id: taken,

@@ -12,7 +12,7 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
-import type { ToolsConfig } from '../../lib/agent/tools/index.js';
+import type { ToolsConfig } from '#lib/agent/tools/index.js';
 
 export type FakeApi = 'quran' | 'hadith' | 'mawsuah' | 'tafsir';
 

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
-import { startMongoServer, type MongoServerHandle } from '../../scripts/lib/mongo-server.js';
+import { startMongoServer, type MongoServerHandle } from '#scripts/lib/mongo-server.js';
 
 export interface FaultSetup {
   server: MongoServerHandle;
@@ -26,11 +26,11 @@ export function useFaultServer(retryBudgetMs: number): FaultSetup {
     process.env.MONGODB_TIMEOUT_MS = '800';
     process.env.DB_RETRY_BUDGET_MS = String(retryBudgetMs);
     fault.handlers = {
-      list: (await import('../../functions/list-threads.js')).handler,
-      create: (await import('../../functions/create-thread.js')).handler,
-      get: (await import('../../functions/get-thread.js')).handler,
+      list: (await import('#functions/list-threads.js')).handler,
+      create: (await import('#functions/create-thread.js')).handler,
+      get: (await import('#functions/get-thread.js')).handler,
     };
-    closeMongo = (await import('../../lib/db/mongo.js')).closeMongo;
+    closeMongo = (await import('#lib/db/mongo.js')).closeMongo;
   });
   afterAll(async () => {
     await closeMongo?.();

@@ -4,7 +4,7 @@
  * Workers inherit the environment set here.
  */
 import { MongoClient } from 'mongodb';
-import { startMongoServer } from '../../scripts/lib/mongo-server.js';
+import { startMongoServer } from '#scripts/lib/mongo-server.js';
 
 export default async function setup(): Promise<() => Promise<void>> {
   const mongo = await startMongoServer({ log: (m) => console.log(`[test] ${m}`) });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ReplyTextRenderer } from '../../lib/agent/display.js';
-import { encoderFor, type TurnEvent } from '../../lib/agent/events.js';
-import { INTERRUPTED_NOTICE, renderReply, toTextMessages, TURN_SEPARATOR } from '../../lib/blocks/text.js';
-import type { Block, Citation, Message } from '../../lib/blocks/types.js';
+import { ReplyTextRenderer } from '#lib/agent/display.js';
+import { encoderFor, type TurnEvent } from '#lib/agent/events.js';
+import { INTERRUPTED_NOTICE, renderReply, toTextMessages, TURN_SEPARATOR } from '#lib/blocks/text.js';
+import type { Block, Citation, Message } from '#lib/blocks/types.js';
 
 const at = new Date(Date.UTC(2026, 0, 1));
 const cite = (n: number): Citation => ({ type: 'char_location', cited_text: `cited ${n}`, document_title: `Source ${n}`, document_index: n });
@@ -129,7 +129,7 @@ describe('event encoders', () => {
 
 describe('ReplyBody', () => {
   it('never splits a character across chunks, and ends after what was sent', async () => {
-    const { ReplyBody } = await import('../../lib/agent/reply-body.js');
+    const { ReplyBody } = await import('#lib/agent/reply-body.js');
     let gone = 0;
     const body = new ReplyBody(() => gone++);
     body.send('a\uD83C'); // a high surrogate at the end of a delta
@@ -144,7 +144,7 @@ describe('ReplyBody', () => {
   });
 
   it('reports a consumer that goes away before the end, once', async () => {
-    const { ReplyBody } = await import('../../lib/agent/reply-body.js');
+    const { ReplyBody } = await import('#lib/agent/reply-body.js');
     const reasons: Array<string | undefined> = [];
     const body = new ReplyBody((err) => reasons.push(err?.message));
     body.on('error', () => undefined);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Block, Message } from '../../lib/blocks/types.js';
+import type { Block, Message } from '#lib/blocks/types.js';
 import {
   MAX_DOCUMENTS,
   MISSING_RESULT_TEXT,
@@ -9,8 +9,8 @@ import {
   usesTools,
   withCacheBreakpoint,
   type ModelMessage,
-} from '../../lib/agent/history.js';
-import { validateMessageHistory } from '../support/messages-validator.js';
+} from '#lib/agent/history.js';
+import { validateMessageHistory } from '#test/support/messages-validator.js';
 
 const at = new Date(Date.UTC(2026, 0, 1));
 let seq = 0;

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { Block, Message } from '../../lib/blocks/types.js';
+import type { Block, Message } from '#lib/blocks/types.js';
 import {
   convertLegacyMessages,
   MISSING_QUESTION_TEXT,
   parseToolInput,
   type LegacyMessageRow,
-} from '../../lib/legacy/convert.js';
+} from '#lib/legacy/convert.js';
 import {
   DOC_HADITH_LONG_TITLE,
   DOC_NO_RESULTS,
@@ -15,8 +15,8 @@ import {
   SEED_MESSAGES,
   SEED_THREADS,
   THREAD_IDS,
-} from '../../scripts/legacy/seed-data.js';
-import { validateMessageHistory } from '../support/messages-validator.js';
+} from '#scripts/legacy/seed-data.js';
+import { validateMessageHistory } from '#test/support/messages-validator.js';
 
 const USER = '00000000-0000-4000-8000-000000000001';
 const at = (s: number): Date => new Date(Date.UTC(2025, 2, 1, 0, 0, s));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseLegacyShare } from '../../lib/legacy/share.js';
+import { parseLegacyShare } from '#lib/legacy/share.js';
 
 const ID = '30000000-0000-4000-8000-000000000009';
 

@@ -1,4 +1,4 @@
-import type { Block } from '../../blocks/types.js';
+import type { Block } from '#lib/blocks/types.js';
 
 /** A plain-text document block with citations enabled, as a search tool returns it inside a tool_result. */
 export interface DocumentBlock extends Block {

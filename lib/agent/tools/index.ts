@@ -2,7 +2,7 @@
  * The Ansari search tools offered to Claude (Quran, hadith, fiqh encyclopedia, tafsir encyclopedia) and the
  * execution of one round of tool calls. Kept free of lib/config.ts: everything comes in a ToolsConfig.
  */
-import type { Block } from '../../blocks/types.js';
+import type { Block } from '#lib/blocks/types.js';
 import { type DocumentBlock, type SearchTool, type ToolResultBlock, ToolError } from './common.js';
 import { hadithTool, quranTool } from './kalimat.js';
 import { mawsuahTool } from './mawsuah.js';
