@@ -17,7 +17,13 @@ export const handler = withHttp(
     const share = await createShare(userId, path.id, body.expires_in_days);
     return {
       status: 201,
-      body: { status: 'success', share_id: share.share_id, thread_id: share.thread_id, created_at: share.created_at, expires_at: share.expires_at },
+      body: {
+        status: 'success',
+        share_id: share.share_id,
+        thread_id: share.thread_id,
+        created_at: share.created_at,
+        expires_at: share.expires_at,
+      },
     };
   },
 );

@@ -158,7 +158,10 @@ interface RestoreKey {
 }
 
 const keyId = (fields: readonly string[], doc: Document) =>
-  `${fields.join(',')}=${EJSON.stringify(fields.map((f) => doc[f]), { relaxed: true })}`;
+  `${fields.join(',')}=${EJSON.stringify(
+    fields.map((f) => doc[f]),
+    { relaxed: true },
+  )}`;
 
 /** The restore key of a document: its natural key, or `_id` when the document lacks part of it. */
 function keyOf(doc: Document, key: readonly string[]): RestoreKey {
@@ -177,7 +180,11 @@ function sortKeysDeep(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeysDeep);
   if (value !== null && typeof value === 'object') {
     const obj = value as Record<string, unknown>;
-    return Object.fromEntries(Object.keys(obj).sort().map((k) => [k, sortKeysDeep(obj[k])]));
+    return Object.fromEntries(
+      Object.keys(obj)
+        .sort()
+        .map((k) => [k, sortKeysDeep(obj[k])]),
+    );
   }
   return value;
 }
@@ -256,7 +263,11 @@ async function writeFileAtomic(file: string, text: string): Promise<void> {
   await fsyncPath(path.dirname(file)).catch(() => undefined); // directory entry durability; not all platforms allow it
 }
 
-const exists = (p: string) => stat(p).then(() => true, () => false);
+const exists = (p: string) =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
 
 const documents = (n: number) => `${n} document${n === 1 ? '' : 's'}`;
 
@@ -293,7 +304,14 @@ export async function backupDatabase(db: Db, outDir: string, opts: BackupOptions
 
   const collections: Record<string, CollectionEntry> = {};
   for (const spec of specs) {
-    collections[spec.name] = await backupCollection(db, dir, spec, present.has(spec.name), log, opts.progressEvery ?? DEFAULT_PROGRESS_EVERY);
+    collections[spec.name] = await backupCollection(
+      db,
+      dir,
+      spec,
+      present.has(spec.name),
+      log,
+      opts.progressEvery ?? DEFAULT_PROGRESS_EVERY,
+    );
   }
   const manifest: BackupManifest = {
     format: BACKUP_FORMAT,
@@ -354,7 +372,12 @@ async function backupCollection(
   }
   // pipeline() propagates backpressure: the cursor is pulled only as fast as gzip and the disk take the lines.
   try {
-    await pipeline(Readable.from(lines()), createGzip(), tap(fileHash, (n) => (fileBytes += n)), createWriteStream(partial));
+    await pipeline(
+      Readable.from(lines()),
+      createGzip(),
+      tap(fileHash, (n) => (fileBytes += n)),
+      createWriteStream(partial),
+    );
   } catch (err) {
     await rm(partial, { force: true });
     throw err;
@@ -431,9 +454,7 @@ async function checkAllFiles(dir: string, manifest: BackupManifest, names: strin
   }
   const bad = checks.filter((c) => !c.ok);
   if (bad.length > 0) {
-    throw new BackupIntegrityError(
-      `refusing to use this backup: ${bad.map((c) => `${c.file}: ${c.problems.join('; ')}`).join(' | ')}`,
-    );
+    throw new BackupIntegrityError(`refusing to use this backup: ${bad.map((c) => `${c.file}: ${c.problems.join('; ')}`).join(' | ')}`);
   }
 }
 
@@ -530,7 +551,14 @@ export async function restoreBackup(db: Db, fromDir: string, opts: RestoreOption
 async function recreateSourceIndexes(db: Db, name: string, entry: CollectionEntry, log: Log): Promise<string[]> {
   const warnings: string[] = [];
   const col = db.collection(name);
-  const have = new Set((await col.listIndexes().toArray().catch(() => [] as Document[])).map((ix) => String(ix.name)));
+  const have = new Set(
+    (
+      await col
+        .listIndexes()
+        .toArray()
+        .catch(() => [] as Document[])
+    ).map((ix) => String(ix.name)),
+  );
   for (const raw of entry.indexes) {
     const { v: _v, ns: _ns, key, name: indexName, ...options } = EJSON.deserialize(raw, { relaxed: true }) as Document;
     if (typeof indexName !== 'string' || indexName === '_id_' || have.has(indexName)) continue;
@@ -598,7 +626,12 @@ async function restoreCollection(
 }
 
 /** The target's documents matching a batch by restore key (first match per key), by `RestoreKey.id`. */
-async function lookupByKey(col: Collection, key: readonly string[], docs: Document[], projectKeyOnly: boolean): Promise<Map<string, Document>> {
+async function lookupByKey(
+  col: Collection,
+  key: readonly string[],
+  docs: Document[],
+  projectKeyOnly: boolean,
+): Promise<Map<string, Document>> {
   const groups = new Map<string, { fields: string[]; filters: Document[] }>();
   for (const doc of docs) {
     const k = keyOf(doc, key);
@@ -761,7 +794,14 @@ export async function verifyBackup(db: Db, fromDir: string, opts: VerifyOptions 
   if (opts.checkFiles !== false) await checkAllFiles(dir, manifest, names, log);
   const collections: CollectionVerifyReport[] = [];
   for (const name of names) {
-    const report = await verifyCollection(db, dir, name, manifest.collections[name]!, opts.now ?? new Date(), opts.batchSize ?? DEFAULT_BATCH_SIZE);
+    const report = await verifyCollection(
+      db,
+      dir,
+      name,
+      manifest.collections[name]!,
+      opts.now ?? new Date(),
+      opts.batchSize ?? DEFAULT_BATCH_SIZE,
+    );
     log(`  ${name}: ${report.status}`);
     collections.push(report);
   }
@@ -779,7 +819,14 @@ function ttlFields(name: string, entry: CollectionEntry): Map<string, number> {
   return ttl;
 }
 
-async function verifyCollection(db: Db, dir: string, name: string, entry: CollectionEntry, now: Date, batchSize: number): Promise<CollectionVerifyReport> {
+async function verifyCollection(
+  db: Db,
+  dir: string,
+  name: string,
+  entry: CollectionEntry,
+  now: Date,
+  batchSize: number,
+): Promise<CollectionVerifyReport> {
   const actual = await digestCollection(db, name);
   const report: CollectionVerifyReport = {
     collection: name,

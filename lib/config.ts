@@ -21,7 +21,12 @@ const optionalNumber = (schema: z.ZodNumber) =>
 const csv = z
   .string()
   .default('*')
-  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+  .transform((v) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
 
 const boolFlag = z
   .enum(['true', 'false', '1', '0', ''])
@@ -32,11 +37,19 @@ const EnvSchema = z
   .object({
     STAGE: z.string().min(1).default('local'),
     MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// URI'),
-    MONGODB_DB: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/).default('ansari'),
+    MONGODB_DB: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,63}$/)
+      .default('ansari'),
     MONGODB_MAX_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(5),
     MONGODB_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
     // A thread document's messages stay under this size; older ones move to overflow chunks (16 MB is MongoDB's limit).
-    MAX_THREAD_DOC_BYTES: z.coerce.number().int().min(16 * 1024).max(15 * 1024 * 1024).default(12 * 1024 * 1024),
+    MAX_THREAD_DOC_BYTES: z.coerce
+      .number()
+      .int()
+      .min(16 * 1024)
+      .max(15 * 1024 * 1024)
+      .default(12 * 1024 * 1024),
     // Total time a request may spend retrying an unavailable database before answering 503 (< function timeout).
     DB_RETRY_BUDGET_MS: z.coerce.number().int().min(0).max(60_000).default(12_000),
     SECRET_KEY: optionalString,

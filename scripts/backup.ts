@@ -32,7 +32,10 @@ if (!values.out) {
   console.error(`--out DIR is required\n\n${USAGE}`);
   process.exit(2);
 }
-const collections = values.collections?.split(',').map((s) => s.trim()).filter(Boolean);
+const collections = values.collections
+  ?.split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 
 // Imported only now: lib/config.ts validates the environment at import, and --help should not need one.
 let mongo: typeof import('#lib/db/mongo.js');

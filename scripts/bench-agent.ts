@@ -50,10 +50,11 @@ async function startTimedModel(script: (body: RecordedBody) => FakeScript) {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     state,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 
@@ -107,7 +108,16 @@ async function main(): Promise<void> {
   const newThread = async () => {
     const now = new Date();
     const thread_id = randomUUID();
-    await col.insertOne({ thread_id, name: null, user_id: user, initial_source: 'web', created_at: now, updated_at: now, metadata: {}, messages: [] });
+    await col.insertOne({
+      thread_id,
+      name: null,
+      user_id: user,
+      initial_source: 'web',
+      created_at: now,
+      updated_at: now,
+      metadata: {},
+      messages: [],
+    });
     return thread_id;
   };
 
@@ -131,7 +141,15 @@ async function main(): Promise<void> {
       let firstByteAt: number | undefined;
       const res = await callStreaming(
         handler,
-        { method: 'POST', path: `/api/v3/threads/${threadId}`, resource: '/api/v3/threads/{thread_id}', pathParameters: { thread_id: threadId }, token, headers: { Accept: 'text/event-stream' }, body: { content: 'What does the Quran say about patience?', role: 'user' } },
+        {
+          method: 'POST',
+          path: `/api/v3/threads/${threadId}`,
+          resource: '/api/v3/threads/{thread_id}',
+          pathParameters: { thread_id: threadId },
+          token,
+          headers: { Accept: 'text/event-stream' },
+          body: { content: 'What does the Quran say about patience?', role: 'user' },
+        },
         () => {
           firstByteAt ??= performance.now();
         },
@@ -154,7 +172,9 @@ async function main(): Promise<void> {
 
   const fmt = (n: number) => n.toFixed(2).padStart(8);
   console.log(`\nadd-message, ${TURNS} turns per row (after 3 warm-up turns)`);
-  console.log(`| ${'scenario'.padEnd(50)} | token->byte p50 (ms) | p95 (ms) | DB round trips/turn | model calls | database commands of one turn`);
+  console.log(
+    `| ${'scenario'.padEnd(50)} | token->byte p50 (ms) | p95 (ms) | DB round trips/turn | model calls | database commands of one turn`,
+  );
   console.log(`|${'-'.repeat(52)}|---------------------|----------|---------------------|-------------|------`);
   for (const r of rows) {
     const trips = [...new Set(r.trips)].join('/');

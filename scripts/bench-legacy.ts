@@ -102,7 +102,11 @@ async function main(): Promise<void> {
   const docs = await col.find({}, { projection: { _id: 0 } }).toArray();
   await col.deleteMany({});
   const t0 = performance.now();
-  for (let i = 0; i < docs.length; i += 100) await col.insertMany(docs.slice(i, i + 100).map((d) => ({ ...d })), { ordered: false });
+  for (let i = 0; i < docs.length; i += 100)
+    await col.insertMany(
+      docs.slice(i, i + 100).map((d) => ({ ...d })),
+      { ordered: false },
+    );
   const bareMs = performance.now() - t0;
   const messages = docs.reduce((n, d) => n + d.messages.length, 0);
   rows.push({
@@ -117,13 +121,19 @@ async function main(): Promise<void> {
     if (res.status !== 200 || res.json.storage !== 'mongodb') throw new Error(`unexpected ${res.status} ${res.json?.storage}`);
   });
   const listMongo = await measure(() => call(listThreads, { token }));
-  rows.push({ name: 'GET /threads/{id}, legacy thread (20 messages) from SQL', value: `p50 ${ms(getLegacy.p50)} / p95 ${ms(getLegacy.p95)} ms` });
+  rows.push({
+    name: 'GET /threads/{id}, legacy thread (20 messages) from SQL',
+    value: `p50 ${ms(getLegacy.p50)} / p95 ${ms(getLegacy.p95)} ms`,
+  });
   rows.push({
     name: '  the same thread from MongoDB',
     value: `p50 ${ms(getMongo.p50)} / p95 ${ms(getMongo.p95)} ms`,
     note: `fallback adds p50 ${ms(getLegacy.p50 - getMongo.p50)} ms`,
   });
-  rows.push({ name: 'GET /threads, 7 legacy threads (SQL + MongoDB dedupe query)', value: `p50 ${ms(listLegacy.p50)} / p95 ${ms(listLegacy.p95)} ms` });
+  rows.push({
+    name: 'GET /threads, 7 legacy threads (SQL + MongoDB dedupe query)',
+    value: `p50 ${ms(listLegacy.p50)} / p95 ${ms(listLegacy.p95)} ms`,
+  });
   rows.push({
     name: '  after the migration (SQL still asked: its rows are copies)',
     value: `p50 ${ms(listMongo.p50)} / p95 ${ms(listMongo.p95)} ms`,

@@ -90,9 +90,17 @@ async function main(): Promise<void> {
   const listLarge = await measure(() => call(fns.list, { token: tokenLarge }));
   const ratio = listLarge.p50 / listSmall.p50;
   rows.push({ name: `GET /threads, ${THREADS} threads x 1 message`, ...listSmall });
-  rows.push({ name: `GET /threads, ${THREADS} threads x 200 messages`, ...listLarge, note: `${ratio.toFixed(2)}x of 1-message (limit 1.5x): ${ratio <= 1.5 ? 'ok' : 'OVER'}` });
+  rows.push({
+    name: `GET /threads, ${THREADS} threads x 200 messages`,
+    ...listLarge,
+    note: `${ratio.toFixed(2)}x of 1-message (limit 1.5x): ${ratio <= 1.5 ? 'ok' : 'OVER'}`,
+  });
   const bareLarge = await measure(bareList(large));
-  rows.push({ name: '  bare driver find+projection+sort (200 messages)', ...bareLarge, note: `route overhead p50 ${(listLarge.p50 - bareLarge.p50).toFixed(2)} ms` });
+  rows.push({
+    name: '  bare driver find+projection+sort (200 messages)',
+    ...bareLarge,
+    note: `route overhead p50 ${(listLarge.p50 - bareLarge.p50).toFixed(2)} ms`,
+  });
   const listPage = await measure(() => call(fns.list, { token: tokenLarge, query: { limit: '50' } }));
   rows.push({ name: 'GET /threads?limit=50 (200 messages)', ...listPage });
 
@@ -105,20 +113,56 @@ async function main(): Promise<void> {
 
   const createRoute = await measure(() => call(fns.create, { method: 'POST', token: tokenSmall, body: { name: 'bench' } }));
   const createBare = await measure(() =>
-    col.insertOne({ thread_id: randomUUID(), name: 'bench', user_id: small, initial_source: 'web', created_at: new Date(), updated_at: new Date(), metadata: {}, messages: [] }),
+    col.insertOne({
+      thread_id: randomUUID(),
+      name: 'bench',
+      user_id: small,
+      initial_source: 'web',
+      created_at: new Date(),
+      updated_at: new Date(),
+      metadata: {},
+      messages: [],
+    }),
   );
   rows.push({ name: 'POST /threads', ...createRoute });
-  rows.push({ name: '  bare driver insertOne', ...createBare, note: `route overhead p50 ${(createRoute.p50 - createBare.p50).toFixed(2)} ms` });
+  rows.push({
+    name: '  bare driver insertOne',
+    ...createBare,
+    note: `route overhead p50 ${(createRoute.p50 - createBare.p50).toFixed(2)} ms`,
+  });
 
-  const renameRoute = await measure(() => call(fns.rename, { method: 'POST', token: tokenLarge, ...threadPath, body: { name: 'renamed' } }));
-  const renameBare = await measure(() => col.findOneAndUpdate({ thread_id: threadId, user_id: large }, { $set: { name: 'renamed' } }, { returnDocument: 'after', projection: { messages: 0 } }));
+  const renameRoute = await measure(() =>
+    call(fns.rename, { method: 'POST', token: tokenLarge, ...threadPath, body: { name: 'renamed' } }),
+  );
+  const renameBare = await measure(() =>
+    col.findOneAndUpdate(
+      { thread_id: threadId, user_id: large },
+      { $set: { name: 'renamed' } },
+      { returnDocument: 'after', projection: { messages: 0 } },
+    ),
+  );
   rows.push({ name: 'POST /threads/{id}/name', ...renameRoute });
-  rows.push({ name: '  bare driver findOneAndUpdate', ...renameBare, note: `route overhead p50 ${(renameRoute.p50 - renameBare.p50).toFixed(2)} ms` });
+  rows.push({
+    name: '  bare driver findOneAndUpdate',
+    ...renameBare,
+    note: `route overhead p50 ${(renameRoute.p50 - renameBare.p50).toFixed(2)} ms`,
+  });
 
   // Delete: each iteration removes a thread seeded for it (route vs bare deleteOne, on separate threads).
   const fresh = async (n: number) => {
     const ids = Array.from({ length: n }, () => randomUUID());
-    await col.insertMany(ids.map((thread_id) => ({ thread_id, name: null, user_id: small, initial_source: 'web' as const, created_at: new Date(), updated_at: new Date(), metadata: {}, messages: [] })));
+    await col.insertMany(
+      ids.map((thread_id) => ({
+        thread_id,
+        name: null,
+        user_id: small,
+        initial_source: 'web' as const,
+        created_at: new Date(),
+        updated_at: new Date(),
+        metadata: {},
+        messages: [],
+      })),
+    );
     return ids;
   };
   const forRoute = await fresh(ITERATIONS + 3);
@@ -129,7 +173,11 @@ async function main(): Promise<void> {
   });
   const deleteBare = await measure(() => col.deleteOne({ thread_id: forBare.pop()!, user_id: small }));
   rows.push({ name: 'DELETE /threads/{id}', ...deleteRoute });
-  rows.push({ name: '  bare driver deleteOne', ...deleteBare, note: `route overhead p50 ${(deleteRoute.p50 - deleteBare.p50).toFixed(2)} ms` });
+  rows.push({
+    name: '  bare driver deleteOne',
+    ...deleteBare,
+    note: `route overhead p50 ${(deleteRoute.p50 - deleteBare.p50).toFixed(2)} ms`,
+  });
 
   printTable(rows);
   console.log(`\nMongoDB: ${mongo.kind}; ${ITERATIONS} iterations per row after 3 warm-up calls.`);

@@ -40,13 +40,22 @@ for (const route of loadRoutes()) {
   const fn = functions.find(([id]) => id === logical)?.[1];
   check(!!fn, `function ${route.name} present (${logical})`);
   check(fn?.Properties?.Runtime === 'nodejs22.x', `function ${route.name} runs on nodejs22.x`);
-  check(fn?.Properties?.Handler === route.handlerPath.replace(`${ROOT}/`, '').replace(/\.ts$/, `.${route.handlerExport}`), `function ${route.name} handler`);
+  check(
+    fn?.Properties?.Handler === route.handlerPath.replace(`${ROOT}/`, '').replace(/\.ts$/, `.${route.handlerExport}`),
+    `function ${route.name} handler`,
+  );
   const m = methods.find((x) => x.method === route.method && x.path === route.resource);
   check(!!m, `method ${route.method} ${route.resource} present`);
-  check(methods.some((x) => x.method === 'OPTIONS' && x.path === route.resource), `OPTIONS preflight for ${route.resource}`);
+  check(
+    methods.some((x) => x.method === 'OPTIONS' && x.path === route.resource),
+    `OPTIONS preflight for ${route.resource}`,
+  );
   const uri = JSON.stringify(m?.props.Integration?.Uri ?? '');
   if (route.streaming) {
-    check(uri.includes('response-streaming-invocations') && m?.props.Integration?.ResponseTransferMode === 'STREAM', `${route.method} ${route.resource} streams`);
+    check(
+      uri.includes('response-streaming-invocations') && m?.props.Integration?.ResponseTransferMode === 'STREAM',
+      `${route.method} ${route.resource} streams`,
+    );
   } else {
     check(m?.props.Integration?.Type === 'AWS_PROXY', `${route.method} ${route.resource} is a Lambda proxy integration`);
   }
@@ -57,8 +66,14 @@ const statements = Object.values(resources)
   .filter((r) => r.Type === 'AWS::IAM::Role')
   .flatMap((r) => (r.Properties?.Policies ?? []).flatMap((p: any) => p.PolicyDocument.Statement as any[]));
 const actions = statements.flatMap((st) => (Array.isArray(st.Action) ? st.Action : [st.Action]) as string[]);
-check(actions.length > 0 && actions.every((a) => a.startsWith('logs:')), `functions may only write logs (EMF metrics travel in logs): ${[...new Set(actions)].join(', ')}`);
-check(statements.every((st) => JSON.stringify(st.Resource) !== '"*"'), 'no IAM statement on Resource "*"');
+check(
+  actions.length > 0 && actions.every((a) => a.startsWith('logs:')),
+  `functions may only write logs (EMF metrics travel in logs): ${[...new Set(actions)].join(', ')}`,
+);
+check(
+  statements.every((st) => JSON.stringify(st.Resource) !== '"*"'),
+  'no IAM statement on Resource "*"',
+);
 for (const route of loadRoutes()) {
   const group = resources[`${route.name[0]!.toUpperCase()}${route.name.slice(1)}LogGroup`];
   check(Number(group?.Properties?.RetentionInDays) > 0, `log retention set for ${route.name}`);

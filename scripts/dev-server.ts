@@ -40,7 +40,9 @@ interface HttpEventSpec {
 
 /** Reads the routes from serverless.yml, so the local server and the deployed API never disagree. */
 export function loadRoutes(file = path.join(ROOT, 'serverless.yml')): Route[] {
-  const doc = parseYaml(readFileSync(file, 'utf8')) as { functions: Record<string, { handler: string; events?: { http?: HttpEventSpec }[] }> };
+  const doc = parseYaml(readFileSync(file, 'utf8')) as {
+    functions: Record<string, { handler: string; events?: { http?: HttpEventSpec }[] }>;
+  };
   const routes: Route[] = [];
   for (const [name, fn] of Object.entries(doc.functions)) {
     const dot = fn.handler.lastIndexOf('.');
@@ -69,7 +71,14 @@ export function loadRoutes(file = path.join(ROOT, 'serverless.yml')): Route[] {
   return routes;
 }
 
-function toEvent(req: http.IncomingMessage, url: URL, route: Route, match: RegExpExecArray, body: Buffer, stage: string): APIGatewayProxyEvent {
+function toEvent(
+  req: http.IncomingMessage,
+  url: URL,
+  route: Route,
+  match: RegExpExecArray,
+  body: Buffer,
+  stage: string,
+): APIGatewayProxyEvent {
   const headers: Record<string, string> = {};
   const multiValueHeaders: Record<string, string[]> = {};
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
@@ -107,7 +116,10 @@ function toEvent(req: http.IncomingMessage, url: URL, route: Route, match: RegEx
       authorizer: null,
       protocol: 'HTTP/1.1',
       httpMethod: req.method!,
-      identity: { sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: req.headers['user-agent'] ?? null } as APIGatewayProxyEvent['requestContext']['identity'],
+      identity: {
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: req.headers['user-agent'] ?? null,
+      } as APIGatewayProxyEvent['requestContext']['identity'],
       path: url.pathname,
       stage,
       requestId,
@@ -162,7 +174,9 @@ export async function createDevServer(opts: { stage?: string } = {}) {
     if (!handlers.has(key)) {
       handlers.set(
         key,
-        import(pathToFileURL(route.handlerPath).href).then((m: Record<string, unknown>) => m[route.handlerExport] as (...args: unknown[]) => Promise<unknown>),
+        import(pathToFileURL(route.handlerPath).href).then(
+          (m: Record<string, unknown>) => m[route.handlerExport] as (...args: unknown[]) => Promise<unknown>,
+        ),
       );
     }
     return handlers.get(key)!;
@@ -240,7 +254,11 @@ async function main(): Promise<void> {
   const server = await createDevServer({ stage: config.STAGE });
   server.listen(port, () => {
     log(`listening on http://localhost:${port}/api/v3 (stage ${config.STAGE})`);
-    log(`routes: ${loadRoutes().map((r) => `${r.method} ${r.resource}`).join(', ')}`);
+    log(
+      `routes: ${loadRoutes()
+        .map((r) => `${r.method} ${r.resource}`)
+        .join(', ')}`,
+    );
     log('mint a token with: npm run token -- <user-uuid>');
   });
   const shutdown = async () => {

@@ -152,7 +152,9 @@ async function main(): Promise<number> {
       });
       progress.done();
       if (result.resumedFrom) {
-        log(`resumed after thread ${result.resumedFrom.threadId} (updated_at ${result.resumedFrom.updatedAt.toISOString()}); --restart starts over`);
+        log(
+          `resumed after thread ${result.resumedFrom.threadId} (updated_at ${result.resumedFrom.updatedAt.toISOString()}); --restart starts over`,
+        );
       }
       const verb = args.dryRun ? 'would insert' : 'inserted';
       console.log(

@@ -42,7 +42,10 @@ if (!values.from || (values['dry-run'] && values['verify-only'])) {
   process.exit(2);
 }
 const from = values.from;
-const collections = values.collections?.split(',').map((s) => s.trim()).filter(Boolean);
+const collections = values.collections
+  ?.split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 const log = (line: string) => console.log(line);
 
 // Imported only now: lib/config.ts validates the environment at import, and --help should not need one.

@@ -85,7 +85,10 @@ function cleanDocument(b: Obj): Block | undefined {
 
 function cleanSearchResult(b: Obj): Block | undefined {
   if (typeof b.source !== 'string' || typeof b.title !== 'string' || !Array.isArray(b.content)) return undefined;
-  const content = b.content.filter(isObj).map(cleanText).filter((x): x is Block => x !== undefined);
+  const content = b.content
+    .filter(isObj)
+    .map(cleanText)
+    .filter((x): x is Block => x !== undefined);
   if (content.length === 0) return undefined;
   return { type: 'search_result', source: b.source, title: b.title, content };
 }
@@ -222,7 +225,8 @@ function limitDocuments(messages: ModelMessage[], max: number): ModelMessage[] {
   for (const m of messages) {
     for (const b of m.content) {
       if (b.type === 'document') total++;
-      else if (b.type === 'tool_result' && Array.isArray(b.content)) total += (b.content as Block[]).filter((x) => x.type === 'document').length;
+      else if (b.type === 'tool_result' && Array.isArray(b.content))
+        total += (b.content as Block[]).filter((x) => x.type === 'document').length;
     }
   }
   let toDrop = Math.max(0, total - max);

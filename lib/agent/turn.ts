@@ -110,9 +110,7 @@ type PartialBlock =
   | { type: 'tool_use'; id: string; name: string; json: string; open: boolean }
   | { type: 'other'; open: boolean };
 
-type RoundResult =
-  | { ok: true; message: Anthropic.Message }
-  | { ok: false; error: unknown; started: boolean; partial: PartialBlock[] };
+type RoundResult = { ok: true; message: Anthropic.Message } | { ok: false; error: unknown; started: boolean; partial: PartialBlock[] };
 
 class TurnRunner {
   private readonly stored: Message[];
@@ -240,7 +238,12 @@ class TurnRunner {
       case 'content_block_start': {
         const b = event.content_block;
         if (b.type === 'text') {
-          partial[event.index] = { type: 'text', text: b.text ?? '', citations: [...(b.citations ?? [])] as unknown as Citation[], open: true };
+          partial[event.index] = {
+            type: 'text',
+            text: b.text ?? '',
+            citations: [...(b.citations ?? [])] as unknown as Citation[],
+            open: true,
+          };
           if (b.text) this.emitText(b.text);
         } else if (b.type === 'tool_use') {
           partial[event.index] = { type: 'tool_use', id: b.id, name: b.name, json: '', open: true };
@@ -303,7 +306,8 @@ class TurnRunner {
   private closeOpenBlocks(partial: PartialBlock[]): void {
     for (const p of partial) {
       if (p?.open) {
-        if (p.type === 'tool_use') p.open = false; // an unfinished call is never reported or run
+        if (p.type === 'tool_use')
+          p.open = false; // an unfinished call is never reported or run
         else this.closeBlock(p);
       }
     }

@@ -159,7 +159,9 @@ const errorResponder = (): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyRe
   },
 });
 
-const parseRequest = (spec: RouteSpec<AnySchema | undefined, AnySchema | undefined, AnySchema | undefined>): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => ({
+const parseRequest = (
+  spec: RouteSpec<AnySchema | undefined, AnySchema | undefined, AnySchema | undefined>,
+): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => ({
   before: async (request) => {
     const s = state(request);
     const { event } = request;
@@ -216,10 +218,11 @@ function requestOf<P, Q, B>(event: APIGatewayProxyEvent, context: Context): Http
  * Wraps a route function in the shared middleware composition: header normalisation, CORS (with OPTIONS
  * preflights), authentication, zod validation of path, query and body, named-error mapping and request logs.
  */
-export function withHttp<P extends AnySchema | undefined = undefined, Q extends AnySchema | undefined = undefined, B extends AnySchema | undefined = undefined>(
-  spec: RouteSpec<P, Q, B>,
-  fn: (req: HttpRequest<Out<P>, Out<Q>, Out<B>>) => Promise<HttpResult>,
-) {
+export function withHttp<
+  P extends AnySchema | undefined = undefined,
+  Q extends AnySchema | undefined = undefined,
+  B extends AnySchema | undefined = undefined,
+>(spec: RouteSpec<P, Q, B>, fn: (req: HttpRequest<Out<P>, Out<Q>, Out<B>>) => Promise<HttpResult>) {
   return compose(spec, async (event, context) => toResponse(await fn(requestOf(event, context))));
 }
 
@@ -228,10 +231,11 @@ export function withHttp<P extends AnySchema | undefined = undefined, Q extends 
  * on the response object as usual; the streaming glue is ours rather than middy's so that the invocation ends
  * only once `settled` has (a client that goes away must not freeze the function before the partial is stored).
  */
-export function withStreamingHttp<P extends AnySchema | undefined = undefined, Q extends AnySchema | undefined = undefined, B extends AnySchema | undefined = undefined>(
-  spec: RouteSpec<P, Q, B>,
-  fn: (req: HttpRequest<Out<P>, Out<Q>, Out<B>>) => Promise<StreamResult | HttpResult>,
-) {
+export function withStreamingHttp<
+  P extends AnySchema | undefined = undefined,
+  Q extends AnySchema | undefined = undefined,
+  B extends AnySchema | undefined = undefined,
+>(spec: RouteSpec<P, Q, B>, fn: (req: HttpRequest<Out<P>, Out<Q>, Out<B>>) => Promise<StreamResult | HttpResult>) {
   const settling = new WeakMap<object, Promise<unknown>>();
   const composed = compose(spec, async (event, context) => {
     const result = await fn(requestOf(event, context));

@@ -352,9 +352,7 @@ interface ResultEntry {
   call?: Block;
 }
 
-type Piece =
-  | { role: 'assistant'; meta: Meta; blocks: Block[] }
-  | { role: 'user'; meta: Meta; results: ResultEntry[]; others: Block[] };
+type Piece = { role: 'assistant'; meta: Meta; blocks: Block[] } | { role: 'user'; meta: Meta; results: ResultEntry[]; others: Block[] };
 
 function metaOf(row: LegacyMessageRow): Meta {
   const meta: Meta = { id: String(row.id), created_at: toDate(row.created_at) };
@@ -390,9 +388,7 @@ function parseContent(content: unknown): { blocks: unknown[] } | { text: string 
     try {
       const parsed: unknown = JSON.parse(t);
       if (Array.isArray(parsed)) {
-        const blockList =
-          parsed.length === 0 ||
-          (parsed.some(isBlockLike) && parsed.every((x) => isBlockLike(x) || typeof x === 'string'));
+        const blockList = parsed.length === 0 || (parsed.some(isBlockLike) && parsed.every((x) => isBlockLike(x) || typeof x === 'string'));
         if (blockList) return { blocks: parsed };
       } else if (isBlockLike(parsed)) {
         return { blocks: [parsed] };
@@ -466,9 +462,7 @@ function assistantPiece(row: LegacyMessageRow, meta: Meta): Piece {
     // The content's copy wins (matched by id, or by name when the details carry no id); an empty input there is
     // completed from the details.
     const detailsId = td ? (str(td.id) ?? (isObj(td.function) ? str(td.function.id) : undefined)) : undefined;
-    const existing = blocks.find(
-      (b) => b.type === 'tool_use' && (b.id === call.id || (detailsId === undefined && b.name === call.name)),
-    );
+    const existing = blocks.find((b) => b.type === 'tool_use' && (b.id === call.id || (detailsId === undefined && b.name === call.name)));
     if (existing) {
       if (Object.keys(existing.input as Obj).length === 0) existing.input = call.input;
     } else {
@@ -489,7 +483,8 @@ function toolOutputPiece(row: LegacyMessageRow, meta: Meta): Piece {
   const calls = internal && Array.isArray(internal.tool_calls) ? internal.tool_calls.filter(isObj) : [];
 
   const rawId = str(toolMessage?.tool_call_id) ?? str(td?.tool_call_id) ?? str(td?.id);
-  const callObj = (rawId !== undefined ? calls.find((c) => str(c.id) === rawId) : undefined) ?? (rawId === undefined ? calls[0] : undefined);
+  const callObj =
+    (rawId !== undefined ? calls.find((c) => str(c.id) === rawId) : undefined) ?? (rawId === undefined ? calls[0] : undefined);
   const id = rawId ?? str(callObj?.id);
   const fallbackId = `toolu_legacy_${row.id}`;
 
@@ -588,15 +583,18 @@ function userPiece(row: LegacyMessageRow, meta: Meta): Piece {
     const piece = toolOutputPiece({ ...row, content: '' }, meta);
     if (piece.role === 'user') {
       const only = piece.results[0];
-      if (only) nestInto(only.block, others.filter((b) => b.type === 'document' || b.type === 'text'));
+      if (only)
+        nestInto(
+          only.block,
+          others.filter((b) => b.type === 'document' || b.type === 'text'),
+        );
       return piece;
     }
   }
 
   if (refDocs.length > 0) {
     const wanted = td ? str(td.id) : undefined;
-    const target =
-      (wanted !== undefined ? results.find((r) => r.block.tool_use_id === cleanToolId(wanted)) : undefined) ?? results.at(-1);
+    const target = (wanted !== undefined ? results.find((r) => r.block.tool_use_id === cleanToolId(wanted)) : undefined) ?? results.at(-1);
     if (target) nestInto(target.block, refDocs);
     else others.push(...refDocs);
   }

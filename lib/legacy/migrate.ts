@@ -23,7 +23,15 @@ import { threadsCollection } from '#lib/threads/mongo-store.js';
 import { chunkedMessages, deleteChunks, joinMessages } from '#lib/threads/overflow.js';
 import type { ThreadDoc } from '#lib/threads/types.js';
 import { convertLegacyMessages } from './convert.js';
-import { countThreads, existingThreadIds, legacyDb, selectMessages, selectThreads, type LegacyPosition, type LegacyThreadRow } from './queries.js';
+import {
+  countThreads,
+  existingThreadIds,
+  legacyDb,
+  selectMessages,
+  selectThreads,
+  type LegacyPosition,
+  type LegacyThreadRow,
+} from './queries.js';
 import { packForMongo, writeChunks } from '#lib/threads/overflow.js';
 import { legacyThreadDoc } from './store.js';
 
@@ -118,7 +126,9 @@ async function insertAbsent(docs: ThreadDoc[], stamp: Date): Promise<Set<string>
   if (clean) return new Set(docs.map((d) => d.thread_id));
   const ids = docs.map((d) => d.thread_id);
   const mine = await withDbRetry('migrate.inserted', async () =>
-    col.find({ thread_id: { $in: ids }, 'origin.by': 'migration', 'origin.copied_at': stamp }, { projection: { _id: 0, thread_id: 1 } }).toArray(),
+    col
+      .find({ thread_id: { $in: ids }, 'origin.by': 'migration', 'origin.copied_at': stamp }, { projection: { _id: 0, thread_id: 1 } })
+      .toArray(),
   );
   return new Set(mine.map((d) => d.thread_id));
 }
@@ -126,7 +136,12 @@ async function insertAbsent(docs: ThreadDoc[], stamp: Date): Promise<Set<string>
 /** Converts one batch of SQL threads into MongoDB documents stamped `now`. */
 async function batchDocs(rows: LegacyThreadRow[], now: Date): Promise<ThreadDoc[]> {
   if (rows.length === 0) return [];
-  const messages = await withDbRetry('migrate.messages', () => selectMessages(legacyDb(), rows.map((r) => r.thread_id)));
+  const messages = await withDbRetry('migrate.messages', () =>
+    selectMessages(
+      legacyDb(),
+      rows.map((r) => r.thread_id),
+    ),
+  );
   return rows.map((r) => legacyThreadDoc(r, convertLegacyMessages(messages.get(r.thread_id) ?? []), 'migration', now));
 }
 
@@ -165,7 +180,17 @@ export async function migrateLegacy(opts: MigrateOptions = {}): Promise<MigrateR
   const resumedFrom = after ?? null;
   const scope = { since: opts.since, threadId: opts.threadId };
   const total = await withDbRetry('migrate.count', () => countThreads(db, { ...scope, after }));
-  const result: MigrateResult = { dryRun, checkpointId: id, resumedFrom, threads: 0, inserted: 0, skipped: 0, removed: 0, messages: 0, elapsedMs: 0 };
+  const result: MigrateResult = {
+    dryRun,
+    checkpointId: id,
+    resumedFrom,
+    threads: 0,
+    inserted: 0,
+    skipped: 0,
+    removed: 0,
+    messages: 0,
+    elapsedMs: 0,
+  };
 
   for (let batch = 1; ; batch++) {
     const pos = after;
@@ -188,7 +213,12 @@ export async function migrateLegacy(opts: MigrateOptions = {}): Promise<MigrateR
         if (stillInSql.has(tid)) continue;
         const doc = docs.find((d) => d.thread_id === tid)!;
         const undone = await withDbRetry('migrate.undo', async () =>
-          (await threadsCollection()).deleteOne({ thread_id: tid, 'origin.by': 'migration', 'origin.copied_at': stamp, updated_at: doc.updated_at }),
+          (await threadsCollection()).deleteOne({
+            thread_id: tid,
+            'origin.by': 'migration',
+            'origin.copied_at': stamp,
+            updated_at: doc.updated_at,
+          }),
         );
         if (undone.deletedCount === 1) await deleteChunks(doc.user_id, tid);
         inserted.delete(tid);
@@ -234,7 +264,9 @@ export async function migrateLegacy(opts: MigrateOptions = {}): Promise<MigrateR
     if (rows.length < batchSize) break;
   }
   if (id !== null && !dryRun) {
-    await withDbRetry('migrate.checkpoint', () => checkpoints.updateOne({ _id: id }, { $set: { completed_at: new Date(), updated_at: new Date() } }));
+    await withDbRetry('migrate.checkpoint', () =>
+      checkpoints.updateOne({ _id: id }, { $set: { completed_at: new Date(), updated_at: new Date() } }),
+    );
   }
   result.elapsedMs = Date.now() - started;
   return result;
@@ -289,7 +321,8 @@ export interface VerifyReport {
 export function checkToolPairing(messages: Pick<Message, 'id' | 'role' | 'content'>[]): string[] {
   const problems: string[] = [];
   const seen = new Set<string>();
-  if (messages.length > 0 && messages[0]!.role !== 'user') problems.push(`message ${messages[0]!.id}: the history does not start with a user message`);
+  if (messages.length > 0 && messages[0]!.role !== 'user')
+    problems.push(`message ${messages[0]!.id}: the history does not start with a user message`);
   messages.forEach((m, i) => {
     const blocks: Block[] = Array.isArray(m.content) ? m.content : [];
     const uses = m.role === 'assistant' ? blocks.filter((b) => b.type === 'tool_use') : [];
@@ -298,7 +331,8 @@ export function checkToolPairing(messages: Pick<Message, 'id' | 'role' | 'conten
       if (seen.has(id)) problems.push(`message ${m.id}: tool_use id ${id} is used twice`);
       seen.add(id);
     }
-    if (m.role === 'assistant' && blocks.some((b) => b.type === 'tool_result')) problems.push(`message ${m.id}: tool_result in an assistant message`);
+    if (m.role === 'assistant' && blocks.some((b) => b.type === 'tool_result'))
+      problems.push(`message ${m.id}: tool_result in an assistant message`);
     if (m.role === 'user' && blocks.some((b) => b.type === 'tool_use')) problems.push(`message ${m.id}: tool_use in a user message`);
     // Results in this message must answer the previous message's calls, first in the message, each once.
     const prev = messages[i - 1];
@@ -316,9 +350,12 @@ export function checkToolPairing(messages: Pick<Message, 'id' | 'role' | 'conten
     if (uses.length > 0) {
       const next = messages[i + 1];
       const answeredNext =
-        next?.role === 'user' ? new Set((next.content ?? []).filter((b) => b.type === 'tool_result').map((b) => String(b.tool_use_id))) : new Set();
+        next?.role === 'user'
+          ? new Set((next.content ?? []).filter((b) => b.type === 'tool_result').map((b) => String(b.tool_use_id)))
+          : new Set();
       for (const u of uses) {
-        if (!answeredNext.has(String(u.id))) problems.push(`message ${m.id}: tool_use ${String(u.id)} has no tool_result in the next message`);
+        if (!answeredNext.has(String(u.id)))
+          problems.push(`message ${m.id}: tool_use ${String(u.id)} has no tool_result in the next message`);
       }
     }
   });
@@ -329,7 +366,11 @@ export function checkToolPairing(messages: Pick<Message, 'id' | 'role' | 'conten
 function stable(v: unknown): string {
   return JSON.stringify(v, (_k, x: unknown) => {
     if (x && typeof x === 'object' && !Array.isArray(x)) {
-      return Object.fromEntries(Object.keys(x as object).sort().map((k) => [k, (x as Record<string, unknown>)[k]]));
+      return Object.fromEntries(
+        Object.keys(x as object)
+          .sort()
+          .map((k) => [k, (x as Record<string, unknown>)[k]]),
+      );
     }
     return x;
   });
@@ -338,7 +379,13 @@ function stable(v: unknown): string {
 const comparable = (m: Message) => stable({ role: m.role, content: m.content, feedback: m.feedback ?? null });
 
 /** Compares one SQL thread (rows converted now) with its MongoDB document. */
-function checkThread(row: LegacyThreadRow, sqlRows: number, expected: Message[], doc: Pick<ThreadDoc, 'user_id' | 'messages'> | undefined, dryRun: boolean): ThreadCheck {
+function checkThread(
+  row: LegacyThreadRow,
+  sqlRows: number,
+  expected: Message[],
+  doc: Pick<ThreadDoc, 'user_id' | 'messages'> | undefined,
+  dryRun: boolean,
+): ThreadCheck {
   const check: ThreadCheck = {
     thread_id: row.thread_id,
     sql_rows: sqlRows,
@@ -394,7 +441,9 @@ export async function verifyLegacy(
   let after: LegacyPosition | undefined;
   for (;;) {
     const pos = after;
-    const rows = await withDbRetry('verify.threads', () => selectThreads(db, { since: opts.since, threadId: opts.threadId, after: pos, limit: batchSize }));
+    const rows = await withDbRetry('verify.threads', () =>
+      selectThreads(db, { since: opts.since, threadId: opts.threadId, after: pos, limit: batchSize }),
+    );
     if (rows.length === 0) break;
     const ids = rows.map((r) => r.thread_id);
     const messages = await withDbRetry('verify.messages', () => selectMessages(db, ids));

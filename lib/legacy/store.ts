@@ -39,12 +39,16 @@ const toSummary = (t: LegacyThreadRow): ThreadSummary => ({
   storage: 'legacy',
 });
 
-
 /** Provenance kept on a MongoDB thread that came from the legacy store. */
 export type LegacyOrigin = NonNullable<ThreadDoc['origin']>;
 
 /** The MongoDB document of a legacy thread: same thread_id, owner, name, source and times; messages as blocks. */
-export function legacyThreadDoc(t: LegacyThreadRow, messages: Message[], by: LegacyOrigin['by'], now = new Date()): ThreadDoc & { origin: LegacyOrigin } {
+export function legacyThreadDoc(
+  t: LegacyThreadRow,
+  messages: Message[],
+  by: LegacyOrigin['by'],
+  now = new Date(),
+): ThreadDoc & { origin: LegacyOrigin } {
   return {
     thread_id: t.thread_id,
     name: t.name,
@@ -94,7 +98,10 @@ export const legacyThreadStore: ThreadStore & { copyToMongo(userId: string, thre
       const pos = after;
       const rows = await withDbRetry('legacy.list', () => selectThreads(db, { userId, after: pos, limit: want }));
       if (rows.length === 0) break;
-      const copied = await idsInMongo(rows.map((r) => r.thread_id), userId);
+      const copied = await idsInMongo(
+        rows.map((r) => r.thread_id),
+        userId,
+      );
       for (const r of rows) {
         if (copied.has(r.thread_id)) continue;
         out.push(toSummary(r));

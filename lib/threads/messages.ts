@@ -31,14 +31,26 @@ const MAX_DEPTH = 32;
 const USER_BLOCK_TYPES = new Set(['text', 'image', 'document', 'search_result']);
 
 /** A content block: an object with a `type` string; everything else is kept as sent. */
-const BlockSchema = z.looseObject({ type: z.string().min(1).max(64) }, { error: 'must be a content block (an object with a "type" string)' });
+const BlockSchema = z.looseObject(
+  { type: z.string().min(1).max(64) },
+  { error: 'must be a content block (an object with a "type" string)' },
+);
 
 export const AddMessageBody = z
   .strictObject({
     role: z.enum(['user', 'assistant']),
-    content: z.union([z.string().max(200_000), z.array(z.unknown()).min(1, { error: 'must not be empty' }).max(MAX_BLOCKS, { error: `at most ${MAX_BLOCKS} blocks` })], {
-      error: `must be a string or a list of 1 to ${MAX_BLOCKS} content blocks`,
-    }),
+    content: z.union(
+      [
+        z.string().max(200_000),
+        z
+          .array(z.unknown())
+          .min(1, { error: 'must not be empty' })
+          .max(MAX_BLOCKS, { error: `at most ${MAX_BLOCKS} blocks` }),
+      ],
+      {
+        error: `must be a string or a list of 1 to ${MAX_BLOCKS} content blocks`,
+      },
+    ),
     respond: z.boolean().default(true),
   })
   .superRefine((body, ctx) => {
@@ -69,7 +81,11 @@ export const AddMessageBody = z
   })
   .superRefine((body, ctx) => {
     if (body.respond && body.role !== 'user') {
-      ctx.addIssue({ code: 'custom', path: ['role'], message: 'must be "user" when the assistant is to respond (use respond: false to add an assistant message)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['role'],
+        message: 'must be "user" when the assistant is to respond (use respond: false to add an assistant message)',
+      });
     }
   })
   // Every element of a content list was checked against BlockSchema above.
@@ -94,7 +110,12 @@ export interface AddMessageOptions {
 // The route's one service call
 
 /** Stores the message; with `respond: true`, starts the assistant and returns its streamed reply. */
-export async function addMessage(userId: string, threadId: string, input: AddMessageInput, opts: AddMessageOptions = {}): Promise<HttpResult | StreamResult> {
+export async function addMessage(
+  userId: string,
+  threadId: string,
+  input: AddMessageInput,
+  opts: AddMessageOptions = {},
+): Promise<HttpResult | StreamResult> {
   if (!input.respond) return { status: 201, body: messageView(await storeMessage(userId, threadId, input)) };
   return startReply(userId, threadId, input, opts);
 }
@@ -205,7 +226,12 @@ async function startReply(userId: string, threadId: string, input: AddMessageInp
     signal: stop.signal,
     emit,
     store: (m) => mongoThreadStore.appendMessages(userId, threadId, [m], m.created_at),
-    logContext: { route: 'POST /threads/{thread_id}', threadId, user: userRef(userId), ...(opts.requestId ? { requestId: opts.requestId } : {}) },
+    logContext: {
+      route: 'POST /threads/{thread_id}',
+      threadId,
+      user: userRef(userId),
+      ...(opts.requestId ? { requestId: opts.requestId } : {}),
+    },
   });
   const done = turn.done.finally(() => {
     clearTimeout(deadline);

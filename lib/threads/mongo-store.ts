@@ -40,9 +40,7 @@ export const mongoThreadStore: ThreadStore & {
       filter.$or = [{ updated_at: { $lt: updatedAt } }, { updated_at: updatedAt, thread_id: { $lt: threadId } }];
     }
     const docs = await withDbRetry('threads.list', async () => {
-      let cursor = (await threadsCollection())
-        .find(filter, { projection: SUMMARY_PROJECTION })
-        .sort({ updated_at: -1, thread_id: -1 });
+      let cursor = (await threadsCollection()).find(filter, { projection: SUMMARY_PROJECTION }).sort({ updated_at: -1, thread_id: -1 });
       if (page.limit !== undefined) cursor = cursor.limit(page.limit);
       return (await cursor.toArray()) as unknown as ThreadDoc[];
     });
@@ -63,17 +61,28 @@ export const mongoThreadStore: ThreadStore & {
       const doc = paged ? await withDbRetry('threads.get', () => col.findOne(filter, { projection: { _id: 0 } })) : probe;
       if (!doc) return null;
       const all = overflowed ? joinMessages(await chunkedMessages(userId, threadId), doc.messages ?? []) : (doc.messages ?? []);
-      const [start, end] = pageBounds(all.map((m) => m.id), page);
+      const [start, end] = pageBounds(
+        all.map((m) => m.id),
+        page,
+      );
       return { ...toSummary(doc), metadata: doc.metadata ?? {}, messages: all.slice(start, end), has_more: start > 0 };
     }
     // Paging a single document: the ids are read first (small), then only the requested slice of messages.
-    const [start, end] = pageBounds((probe.messages ?? []).map((m) => m.id), page);
+    const [start, end] = pageBounds(
+      (probe.messages ?? []).map((m) => m.id),
+      page,
+    );
     const count = end - start;
     const doc = await withDbRetry('threads.get.page', () =>
       col.findOne(filter, { projection: { ...SUMMARY_PROJECTION, metadata: 1, messages: { $slice: [start, Math.max(count, 1)] } } }),
     );
     if (!doc) return null;
-    return { ...toSummary(doc), metadata: doc.metadata ?? {}, messages: count > 0 ? (doc.messages ?? []).slice(0, count) : [], has_more: start > 0 };
+    return {
+      ...toSummary(doc),
+      metadata: doc.metadata ?? {},
+      messages: count > 0 ? (doc.messages ?? []).slice(0, count) : [],
+      has_more: start > 0,
+    };
   },
 
   async rename(userId: string, threadId: string, name: string): Promise<ThreadSummary | null> {
@@ -156,7 +165,9 @@ export const mongoThreadStore: ThreadStore & {
   },
 
   async exists(userId: string, threadId: string): Promise<boolean> {
-    return withDbRetry('threads.exists', async () => (await (await threadsCollection()).countDocuments({ thread_id: threadId, user_id: userId }, { limit: 1 })) > 0);
+    return withDbRetry(
+      'threads.exists',
+      async () => (await (await threadsCollection()).countDocuments({ thread_id: threadId, user_id: userId }, { limit: 1 })) > 0,
+    );
   },
 };
-

@@ -71,7 +71,11 @@ export async function spillOldest(col: Collection<ThreadDoc>, userId: string, th
   const ids = (stored?.messages ?? []).map((m) => m.id);
   const res = await withDbRetry('overflow.pull', () =>
     col.updateOne(
-      { thread_id: threadId, user_id: userId, $or: [{ overflow_chunks: seq }, ...(seq === 0 ? [{ overflow_chunks: { $exists: false } }] : [])] },
+      {
+        thread_id: threadId,
+        user_id: userId,
+        $or: [{ overflow_chunks: seq }, ...(seq === 0 ? [{ overflow_chunks: { $exists: false } }] : [])],
+      },
       { $pull: { messages: { id: { $in: ids } } }, $inc: { overflow_chunks: 1, size_bytes: -(stored?.size_bytes ?? 0) } },
     ),
   );
@@ -85,7 +89,10 @@ export async function spillOldest(col: Collection<ThreadDoc>, userId: string, th
 export async function chunkedMessages(userId: string, threadId: string): Promise<Message[]> {
   const chunks = await chunksCollection();
   const docs = await withDbRetry('overflow.load', () =>
-    chunks.find({ thread_id: threadId, user_id: userId }, { projection: { _id: 0, messages: 1 } }).sort({ seq: 1 }).toArray(),
+    chunks
+      .find({ thread_id: threadId, user_id: userId }, { projection: { _id: 0, messages: 1 } })
+      .sort({ seq: 1 })
+      .toArray(),
   );
   return docs.flatMap((d) => d.messages);
 }

@@ -14,6 +14,9 @@ export function pageBounds(ids: string[], page: MessagePage): [number, number] {
 
 /** The page of `items` and whether older ones exist. */
 export function pageOf<T extends { id: string }>(items: T[], page: MessagePage): { items: T[]; has_more: boolean } {
-  const [start, end] = pageBounds(items.map((m) => m.id), page);
+  const [start, end] = pageBounds(
+    items.map((m) => m.id),
+    page,
+  );
   return { items: items.slice(start, end), has_more: start > 0 };
 }

@@ -53,7 +53,9 @@ export async function listThreads(userId: string, opts: { limit?: number; cursor
       }
     }
   }
-  merged.sort((a, b) => compareSummaries({ updatedAt: a.updated_at, threadId: a.thread_id }, { updatedAt: b.updated_at, threadId: b.thread_id }));
+  merged.sort((a, b) =>
+    compareSummaries({ updatedAt: a.updated_at, threadId: a.thread_id }, { updatedAt: b.updated_at, threadId: b.thread_id }),
+  );
   if (opts.limit === undefined || merged.length <= opts.limit) return { items: merged };
   const items = merged.slice(0, opts.limit);
   const last = items[items.length - 1]!;

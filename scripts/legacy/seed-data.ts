@@ -216,7 +216,7 @@ export const DOC_HADITH_LONG_TITLE = {
     data: 'English: How wonderful is the affair of the believer, for his affairs are all good ... if he is afflicted with hardship, he is patient, and that is good for him.',
   },
   title:
-    'Sahih Muslim - Chapter 53: The Book of Zuhd and Softening of Hearts, Section 13: The Believer\'s Affair Is All Good, ' +
+    "Sahih Muslim - Chapter 53: The Book of Zuhd and Softening of Hearts, Section 13: The Believer's Affair Is All Good, " +
     'Hadith 2999, LK id 7500 (Grade: Sahih) - ' +
     'Narrated by Suhaib: The Messenger of Allah said: How wonderful is the affair of the believer. '.repeat(5),
   context: 'Retrieved from hadith collections',
@@ -241,8 +241,7 @@ const HADITH_RESULTS =
   'Narrated Anas bin Malik: We used to travel with the Prophet and neither did the fasting persons criticize the non-fasting, nor did the non-fasting criticize the fasting ones.' +
   '\nAnother relevant citation:\n' +
   "Narrated Aisha: Hamza bin Amr Al-Aslami asked the Prophet, 'Should I fast while traveling?' He replied, 'You may fast if you wish, and you may not fast if you wish.'";
-const QURAN_RESULTS =
-  'Ayah: 2:184\nEnglish: ... whoever among you is ill or on a journey - then an equal number of other days.';
+const QURAN_RESULTS = 'Ayah: 2:184\nEnglish: ... whoever among you is ill or on a journey - then an equal number of other days.';
 const BUKHARI_RESULTS =
   'Imam Muhammad ibn Ismail al-Bukhari (194-256 AH) compiled al-Jami al-Sahih, the most authentic collection of hadith.';
 
@@ -339,8 +338,7 @@ export const SEED_MESSAGES: SeedMessage[] = [
     tool_name: null,
     tool_details: null,
     ref_list: null,
-    content:
-      'A traveler may choose to fast or not; both were done in the presence of the Prophet without criticism.',
+    content: 'A traveler may choose to fast or not; both were done in the presence of the Prophet without criticism.',
     source: 'ios',
     created_at: at('2025-02-10T12:00:09.000Z'),
   },
@@ -395,9 +393,7 @@ export const SEED_MESSAGES: SeedMessage[] = [
     tool_name: null,
     tool_details: null,
     ref_list: null,
-    content: JSON.stringify([
-      { type: 'text', text: 'The missed days are made up later: "an equal number of other days" (2:184).' },
-    ]),
+    content: JSON.stringify([{ type: 'text', text: 'The missed days are made up later: "an equal number of other days" (2:184).' }]),
     source: 'ios',
     created_at: at('2025-02-10T12:05:10.000Z'),
   },
@@ -526,9 +522,7 @@ export const SEED_MESSAGES: SeedMessage[] = [
     tool_details: openAiCall('toolu_01B', 'search_hadith', '{"query": "patience"}'),
     // A JSON string holding "[]" (double-encoded).
     ref_list: '[]',
-    content: JSON.stringify([
-      { type: 'tool_use', id: 'toolu_01B', name: 'search_hadith', input: { query: 'patience' } },
-    ]),
+    content: JSON.stringify([{ type: 'tool_use', id: 'toolu_01B', name: 'search_hadith', input: { query: 'patience' } }]),
     source: 'web',
     created_at: at('2025-03-05T15:07:02.000Z'),
   },
@@ -541,9 +535,7 @@ export const SEED_MESSAGES: SeedMessage[] = [
     tool_details: [{ type: 'tool_result', tool_use_id: 'toolu_01B', content: 'Please see the references below.' }],
     // Documents only in ref_list (the logger moved them out of the content).
     ref_list: [DOC_HADITH_LONG_TITLE],
-    content: JSON.stringify([
-      { type: 'tool_result', tool_use_id: 'toolu_01B', content: 'Please see the references below.' },
-    ]),
+    content: JSON.stringify([{ type: 'tool_result', tool_use_id: 'toolu_01B', content: 'Please see the references below.' }]),
     source: 'web',
     created_at: at('2025-03-05T15:07:04.000Z'),
   },
@@ -782,8 +774,7 @@ export const SEED_SHARES: SeedShare[] = [
         {
           id: 404,
           role: 'assistant',
-          content:
-            'The Quran pairs patience with prayer as a source of help [1] and promises the patient a reward without measure [2].',
+          content: 'The Quran pairs patience with prayer as a source of help [1] and promises the patient a reward without measure [2].',
         },
       ],
     }),
@@ -859,18 +850,7 @@ export async function insertLegacyRows(query: QueryFn, rows: LegacyRows): Promis
        VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8, $9::timestamp, $10::source_type, $9::timestamp,
                $9::timestamp)
        ON CONFLICT DO NOTHING`,
-      [
-        m.id,
-        m.user_id,
-        m.thread_id,
-        m.role,
-        m.tool_name,
-        jsonb(m.tool_details),
-        jsonb(m.ref_list),
-        m.content,
-        ts(m.created_at),
-        m.source,
-      ],
+      [m.id, m.user_id, m.thread_id, m.role, m.tool_name, jsonb(m.tool_details), jsonb(m.ref_list), m.content, ts(m.created_at), m.source],
     );
   }
   for (const f of rows.feedback ?? []) {
@@ -886,8 +866,6 @@ export async function insertLegacyRows(query: QueryFn, rows: LegacyRows): Promis
   }
   // The fixed ids bypassed the SERIAL sequences: move them past the seeded ids so later inserts do not collide.
   for (const table of ['messages', 'feedback']) {
-    await query(
-      `SELECT setval(pg_get_serial_sequence('${table}', 'id'), GREATEST((SELECT COALESCE(MAX(id), 0) FROM ${table}), 1))`,
-    );
+    await query(`SELECT setval(pg_get_serial_sequence('${table}', 'id'), GREATEST((SELECT COALESCE(MAX(id), 0) FROM ${table}), 1))`);
   }
 }

@@ -41,7 +41,9 @@ async function main(): Promise<void> {
       `legacy database seeded: ${SEED_THREADS.length} sample threads, ${SEED_MESSAGES.length} messages, ${SEED_SHARES.length} shares ` +
         `(now ${n.threads} threads, ${n.messages} messages, ${n.shares} shares in total)`,
     );
-    console.log(`see them: TOKEN=$(npm run --silent token -- ${DEV_USER_ID}); curl -s localhost:3000/api/v3/threads -H "Authorization: Bearer $TOKEN"`);
+    console.log(
+      `see them: TOKEN=$(npm run --silent token -- ${DEV_USER_ID}); curl -s localhost:3000/api/v3/threads -H "Authorization: Bearer $TOKEN"`,
+    );
     console.log(`a legacy share: curl -s localhost:3000/api/v3/share/${SEED_SHARES[0]!.id}`);
   } finally {
     await client.end();

@@ -52,4 +52,5 @@ export function installAwsLambdaPolyfill(): void {
   };
 }
 
-export const isStreamingHandler = (fn: unknown): boolean => typeof fn === 'function' && (fn as unknown as Record<symbol, unknown>)[STREAMING] === true;
+export const isStreamingHandler = (fn: unknown): boolean =>
+  typeof fn === 'function' && (fn as unknown as Record<symbol, unknown>)[STREAMING] === true;

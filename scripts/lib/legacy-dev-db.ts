@@ -114,17 +114,26 @@ export async function runningLegacyDevDb(): Promise<DevState | undefined> {
  * (then recorded in `.data/legacy-pg.json` until stopped). `mongodbUri` is recorded for the tools that need the
  * same MongoDB as `npm start`.
  */
-export async function openLegacyDevDb(opts: { mongodbUri?: string; log?: (msg: string) => void } = {}): Promise<{ url: string; owned: boolean; mongodbUri?: string; stop(): Promise<void> }> {
+export async function openLegacyDevDb(
+  opts: { mongodbUri?: string; log?: (msg: string) => void } = {},
+): Promise<{ url: string; owned: boolean; mongodbUri?: string; stop(): Promise<void> }> {
   const log = opts.log ?? (() => undefined);
   const running = await runningLegacyDevDb();
   if (running) {
     log(`legacy PostgreSQL: using the dev database served by process ${running.pid} (${running.url})`);
-    return { url: running.url, owned: false, ...(running.mongodbUri ? { mongodbUri: running.mongodbUri } : {}), stop: async () => undefined };
+    return {
+      url: running.url,
+      owned: false,
+      ...(running.mongodbUri ? { mongodbUri: running.mongodbUri } : {}),
+      stop: async () => undefined,
+    };
   }
   const handle = await startLegacyDb({ dataDir: LEGACY_DEV_DIR });
   const state: DevState = { pid: process.pid, url: handle.url, ...(opts.mongodbUri ? { mongodbUri: opts.mongodbUri } : {}) };
   writeFileSync(LEGACY_DEV_STATE, `${JSON.stringify(state)}\n`);
-  log(`legacy PostgreSQL: PGlite on ${handle.url.replace(/^.*@/, '').replace(/\/.*$/, '')} (data in ${path.relative(ROOT, LEGACY_DEV_DIR)})`);
+  log(
+    `legacy PostgreSQL: PGlite on ${handle.url.replace(/^.*@/, '').replace(/\/.*$/, '')} (data in ${path.relative(ROOT, LEGACY_DEV_DIR)})`,
+  );
   return {
     url: handle.url,
     owned: true,

@@ -54,7 +54,13 @@ async function tryMongod(log: (msg: string) => void): Promise<MongoServerHandle 
   const cached = existsSync(binDir) && readdirSync(binDir).some((f) => f.startsWith('mongod'));
   if (!cached && !process.env.MONGOMS_SYSTEM_BINARY) {
     const host = new URL(process.env.MONGOMS_DOWNLOAD_MIRROR ?? 'https://fastdl.mongodb.org').hostname;
-    const reachable = await withTimeout(lookup(host).then(() => true, () => false), 2_000);
+    const reachable = await withTimeout(
+      lookup(host).then(
+        () => true,
+        () => false,
+      ),
+      2_000,
+    );
     if (!reachable) return undefined;
   }
   try {
@@ -75,8 +81,15 @@ function javaClasspath(): string {
   const file = path.join(CACHE_DIR, 'mongo-java-server.classpath');
   const pom = path.join(LAUNCHER_DIR, 'pom.xml');
   const fresh = existsSync(file) && statSync(file).mtimeMs >= statSync(pom).mtimeMs;
-  if (!fresh || !readFileSync(file, 'utf8').split(path.delimiter).every((jar) => existsSync(jar))) {
-    execFileSync('mvn', ['-q', '-B', '-f', pom, 'dependency:build-classpath', `-Dmdep.outputFile=${file}`], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (
+    !fresh ||
+    !readFileSync(file, 'utf8')
+      .split(path.delimiter)
+      .every((jar) => existsSync(jar))
+  ) {
+    execFileSync('mvn', ['-q', '-B', '-f', pom, 'dependency:build-classpath', `-Dmdep.outputFile=${file}`], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
   }
   return readFileSync(file, 'utf8').trim();
 }
@@ -107,7 +120,12 @@ async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.stdin?.end(); // the launcher exits when its stdin closes
-  if (!(await withTimeout(exited.then(() => true), 5_000))) {
+  if (
+    !(await withTimeout(
+      exited.then(() => true),
+      5_000,
+    ))
+  ) {
     child.kill('SIGKILL');
     await exited;
   }

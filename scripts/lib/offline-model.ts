@@ -19,7 +19,9 @@ function lastQuestion(body: RecordedBody): string {
     if (m?.role !== 'user') continue;
     const blocks = typeof m.content === 'string' ? [{ type: 'text', text: m.content }] : Array.isArray(m.content) ? m.content : [];
     const text = blocks
-      .filter((b): b is { type: 'text'; text: string } => typeof b === 'object' && b !== null && b.type === 'text' && typeof b.text === 'string')
+      .filter(
+        (b): b is { type: 'text'; text: string } => typeof b === 'object' && b !== null && b.type === 'text' && typeof b.text === 'string',
+      )
       .map((b) => b.text)
       .join(' ')
       .replace(/\s+/g, ' ')
@@ -73,6 +75,8 @@ export async function offlineModelStarter(log: (msg: string) => void): Promise<{
   const model = await startOfflineModel(log);
   process.env.ANTHROPIC_BASE_URL = model.url;
   process.env.ANTHROPIC_API_KEY = 'offline-stub-model';
-  log(`no ANTHROPIC_API_KEY: replies come from the OFFLINE STUB MODEL at ${model.url} (not Claude); set ANTHROPIC_API_KEY for real answers`);
+  log(
+    `no ANTHROPIC_API_KEY: replies come from the OFFLINE STUB MODEL at ${model.url} (not Claude); set ANTHROPIC_API_KEY for real answers`,
+  );
   return model;
 }

@@ -64,8 +64,16 @@ class OpsResources {
       AlarmDescription: `5xx responses above ${ops.alarms.errorRatePercent}% of requests (${apiName})`,
       Threshold: ops.alarms.errorRatePercent,
       Metrics: [
-        { Id: 'errors', ReturnData: false, MetricStat: { Metric: { Namespace: 'AWS/ApiGateway', MetricName: '5XXError', Dimensions: apiDims }, Period: 60, Stat: 'Sum' } },
-        { Id: 'requests', ReturnData: false, MetricStat: { Metric: { Namespace: 'AWS/ApiGateway', MetricName: 'Count', Dimensions: apiDims }, Period: 60, Stat: 'Sum' } },
+        {
+          Id: 'errors',
+          ReturnData: false,
+          MetricStat: { Metric: { Namespace: 'AWS/ApiGateway', MetricName: '5XXError', Dimensions: apiDims }, Period: 60, Stat: 'Sum' },
+        },
+        {
+          Id: 'requests',
+          ReturnData: false,
+          MetricStat: { Metric: { Namespace: 'AWS/ApiGateway', MetricName: 'Count', Dimensions: apiDims }, Period: 60, Stat: 'Sum' },
+        },
         { Id: 'rate', Label: '5xx rate (%)', ReturnData: true, Expression: 'IF(requests > 0, 100 * errors / requests, 0)' },
       ],
     });
@@ -73,25 +81,37 @@ class OpsResources {
     const fns = sls.service.getAllFunctions().map((name) => ({
       name,
       logicalId: naming.getLambdaLogicalId(name),
-      streaming: (sls.service.getFunction(name).events || []).some((e) => e.http && e.http.response && e.http.response.transferMode === 'STREAM'),
+      streaming: (sls.service.getFunction(name).events || []).some(
+        (e) => e.http && e.http.response && e.http.response.transferMode === 'STREAM',
+      ),
     }));
     const fnMetric = (fn, metric, stat, i) => ({
       Id: `m${i}`,
       ReturnData: false,
-      MetricStat: { Metric: { Namespace: 'AWS/Lambda', MetricName: metric, Dimensions: [{ Name: 'FunctionName', Value: { Ref: fn.logicalId } }] }, Period: 60, Stat: stat },
+      MetricStat: {
+        Metric: { Namespace: 'AWS/Lambda', MetricName: metric, Dimensions: [{ Name: 'FunctionName', Value: { Ref: fn.logicalId } }] },
+        Period: 60,
+        Stat: stat,
+      },
     });
     const timed = fns.filter((f) => !f.streaming);
     resources.LatencyP95Alarm = alarm({
       AlarmDescription: `A non-streaming function's p95 duration above ${ops.alarms.latencyP95Ms} ms`,
       Threshold: ops.alarms.latencyP95Ms,
-      Metrics: [...timed.map((f, i) => fnMetric(f, 'Duration', 'p95', i)), { Id: 'worst', Label: 'max p95 duration (ms)', ReturnData: true, Expression: `MAX([${timed.map((_, i) => `m${i}`).join(',')}])` }],
+      Metrics: [
+        ...timed.map((f, i) => fnMetric(f, 'Duration', 'p95', i)),
+        { Id: 'worst', Label: 'max p95 duration (ms)', ReturnData: true, Expression: `MAX([${timed.map((_, i) => `m${i}`).join(',')}])` },
+      ],
     });
     resources.ThrottlesAlarm = alarm({
       AlarmDescription: 'Lambda throttles on any function of the service',
       Threshold: 0,
       EvaluationPeriods: 1,
       DatapointsToAlarm: 1,
-      Metrics: [...fns.map((f, i) => fnMetric(f, 'Throttles', 'Sum', i)), { Id: 'total', Label: 'throttles', ReturnData: true, Expression: `SUM([${fns.map((_, i) => `m${i}`).join(',')}])` }],
+      Metrics: [
+        ...fns.map((f, i) => fnMetric(f, 'Throttles', 'Sum', i)),
+        { Id: 'total', Label: 'throttles', ReturnData: true, Expression: `SUM([${fns.map((_, i) => `m${i}`).join(',')}])` },
+      ],
     });
     resources.Api4xxThrottleAlarm = alarm({
       AlarmDescription: 'API Gateway 4xx (429 throttling included) above the configured count per minute',

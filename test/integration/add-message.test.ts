@@ -22,7 +22,7 @@ let fake: FakeAnthropic;
 let search: FakeSearch;
 let addMessage: unknown;
 let getThread: unknown;
-let threads: Awaited<ReturnType<typeof import('#lib/threads/mongo-store.js')['threadsCollection']>>;
+let threads: Awaited<ReturnType<(typeof import('#lib/threads/mongo-store.js'))['threadsCollection']>>;
 let repliesSettled: () => Promise<void>;
 let blocksText: typeof import('#lib/blocks/text.js');
 let closeMongo: () => Promise<void>;
@@ -170,7 +170,10 @@ describe('POST /api/v3/threads/{thread_id} — a plain answer', () => {
       stream: true,
       system: [{ type: 'text', text: expect.stringContaining('Ansari'), cache_control: { type: 'ephemeral' } }],
       messages: [
-        { role: 'user', content: [{ type: 'text', text: 'Assalamu alaykum, what does salam mean?', cache_control: { type: 'ephemeral' } }] },
+        {
+          role: 'user',
+          content: [{ type: 'text', text: 'Assalamu alaykum, what does salam mean?', cache_control: { type: 'ephemeral' } }],
+        },
       ],
     });
     expect(req.body).not.toHaveProperty('temperature');
@@ -217,7 +220,7 @@ describe('a tool round trip', () => {
       },
       {
         blocks: [
-          { type: 'text', text: 'The Quran pairs patience with prayer' , citations: [quranCitation(0)] },
+          { type: 'text', text: 'The Quran pairs patience with prayer', citations: [quranCitation(0)] },
           { type: 'text', text: ', and promises ease after hardship', citations: [quranCitation(2)], citationsAfterText: true },
           { type: 'text', text: '. Allah knows best.' },
         ],
@@ -294,9 +297,7 @@ describe('a tool round trip', () => {
     expect(fake.requests.map((r) => r.violations)).toEqual([[], []]);
     const second = fake.requests[1]!.body!.messages!;
     expect(second.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
-    expect(second[2]!.content).toEqual([
-      { ...toolResults!.content[0], cache_control: { type: 'ephemeral' } },
-    ]);
+    expect(second[2]!.content).toEqual([{ ...toolResults!.content[0], cache_control: { type: 'ephemeral' } }]);
 
     // The whole streamed body is the stored reply's display text, as GET ?format=text renders it.
     const view = await textView(token, threadId);
@@ -311,7 +312,24 @@ describe('a tool round trip', () => {
     const { token, threadId } = await newThread();
     fake.enqueue(
       { blocks: [{ type: 'tool_use', id: 'toolu_first', name: 'search_hadith', input: { query: 'intentions' } }] },
-      { blocks: [{ type: 'text', text: 'Deeds are by intentions', citations: [{ type: 'char_location', cited_text: 'x', document_index: 0, document_title: 'Bukhari', start_char_index: 0, end_char_index: 1 }] }] },
+      {
+        blocks: [
+          {
+            type: 'text',
+            text: 'Deeds are by intentions',
+            citations: [
+              {
+                type: 'char_location',
+                cited_text: 'x',
+                document_index: 0,
+                document_title: 'Bukhari',
+                start_char_index: 0,
+                end_char_index: 1,
+              },
+            ],
+          },
+        ],
+      },
       { blocks: [{ type: 'text', text: 'You are welcome.' }] },
     );
     await ask(token, threadId, 'What is the hadith about intentions?');
@@ -475,15 +493,30 @@ describe('failures', () => {
   it('keeps the markers and citations of a block cut short, and the earlier rounds', async () => {
     const { token, threadId } = await newThread();
     fake.enqueue(
-      { blocks: [{ type: 'text', text: 'Searching.' }, { type: 'tool_use', id: 'toolu_q', name: 'search_quran', input: { query: 'ease' } }] },
-      { blocks: [{ type: 'text', text: 'With hardship comes ease, as the verse says', citations: [quranCitation(2)] }], chunkSize: 6, dropConnectionAfterEvents: 6 }, // start, ping, block start, citation, 2 deltas
+      {
+        blocks: [
+          { type: 'text', text: 'Searching.' },
+          { type: 'tool_use', id: 'toolu_q', name: 'search_quran', input: { query: 'ease' } },
+        ],
+      },
+      {
+        blocks: [{ type: 'text', text: 'With hardship comes ease, as the verse says', citations: [quranCitation(2)] }],
+        chunkSize: 6,
+        dropConnectionAfterEvents: 6,
+      }, // start, ping, block start, citation, 2 deltas
     );
     const res = await ask(token, threadId, 'Ease?');
     const c2 = quranCitation(2);
-    expect(res.body).toBe(`Searching.\n\nWith hardshi [1]\n\n**Citations**:\n[1] ${c2.document_title}:\n${c2.cited_text}${blocksText.INTERRUPTED_NOTICE}`);
+    expect(res.body).toBe(
+      `Searching.\n\nWith hardshi [1]\n\n**Citations**:\n[1] ${c2.document_title}:\n${c2.cited_text}${blocksText.INTERRUPTED_NOTICE}`,
+    );
     const doc = await stored(threadId);
     expect(doc.messages).toHaveLength(4);
-    expect(doc.messages[3]).toMatchObject({ id: res.headers['x-reply-message-id'], interrupted: true, content: [{ type: 'text', text: 'With hardshi', citations: [c2] }] });
+    expect(doc.messages[3]).toMatchObject({
+      id: res.headers['x-reply-message-id'],
+      interrupted: true,
+      content: [{ type: 'text', text: 'With hardshi', citations: [c2] }],
+    });
     expect((await textView(token, threadId))[1]!.content).toBe(res.body);
 
     // The interrupted thread can be continued: the partial goes back as text and the API accepts it.
@@ -524,24 +557,42 @@ describe('Accept: application/x-ndjson', () => {
   it('streams one JSON event per line: the stored messages, text deltas, tool calls and results, done', async () => {
     const { token, threadId } = await newThread();
     fake.enqueue(
-      { blocks: [{ type: 'text', text: 'Searching.' }, { type: 'tool_use', id: 'toolu_nd', name: 'search_quran', input: { query: 'light' } }] },
+      {
+        blocks: [
+          { type: 'text', text: 'Searching.' },
+          { type: 'tool_use', id: 'toolu_nd', name: 'search_quran', input: { query: 'light' } },
+        ],
+      },
       { blocks: [{ type: 'text', text: 'Allah is the light', citations: [quranCitation(0)] }] },
     );
     const res = await ask(token, threadId, 'Light?', { Accept: 'application/x-ndjson' });
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('application/x-ndjson; charset=utf-8');
     expect(res.body.endsWith('\n')).toBe(true);
-    const events = res.body.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+    const events = res.body
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, any>);
 
     const doc = await stored(threadId);
     const view = (m: Message) => JSON.parse(JSON.stringify((({ user_id: _u, ...rest }) => rest)(m)));
-    const texts = (from: number, to: number) => events.slice(from, to).filter((e) => e.type === 'text').map((e) => e.text).join('');
+    const texts = (from: number, to: number) =>
+      events
+        .slice(from, to)
+        .filter((e) => e.type === 'text')
+        .map((e) => e.text)
+        .join('');
     const types = events.map((e) => e.type);
     expect(types[0]).toBe('message');
     expect(types[types.length - 1]).toBe('done');
     expect(types.filter((t) => t === 'message')).toHaveLength(4);
     expect(events.filter((e) => e.type === 'message').map((e) => e.message)).toEqual(doc.messages.map(view));
-    expect(events.find((e) => e.type === 'tool_use')).toEqual({ type: 'tool_use', id: 'toolu_nd', name: 'search_quran', input: { query: 'light' } });
+    expect(events.find((e) => e.type === 'tool_use')).toEqual({
+      type: 'tool_use',
+      id: 'toolu_nd',
+      name: 'search_quran',
+      input: { query: 'light' },
+    });
     expect(events.find((e) => e.type === 'tool_result')).toEqual({ type: 'tool_result', ...doc.messages[2]!.content[0] });
     const secondMessageAt = types.indexOf('message', 1);
     expect(texts(0, secondMessageAt)).toBe('Searching.');
@@ -554,9 +605,15 @@ describe('Accept: application/x-ndjson', () => {
     const { token, threadId } = await newThread();
     fake.enqueue({ blocks: [{ type: 'text', text: 'Partial answer that breaks' }], chunkSize: 4, failAfterEvents: 5 });
     const res = await ask(token, threadId, 'Q', { Accept: 'application/x-ndjson' });
-    const events = res.body.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+    const events = res.body
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, any>);
     expect(events.slice(-3)).toEqual([
-      { type: 'message', message: expect.objectContaining({ role: 'assistant', interrupted: true, content: [{ type: 'text', text: 'Partial ' }] }) },
+      {
+        type: 'message',
+        message: expect.objectContaining({ role: 'assistant', interrupted: true, content: [{ type: 'text', text: 'Partial ' }] }),
+      },
       { type: 'error', detail: 'The assistant failed in the middle of the answer.' },
       { type: 'done' },
     ]);
@@ -566,7 +623,11 @@ describe('Accept: application/x-ndjson', () => {
 describe('respond: false', () => {
   it('stores the message with $push, bumps updated_at and answers 201 with it', async () => {
     const { user, token, threadId, created } = await newThread();
-    const res = await callStreaming(addMessage, { ...route(threadId), token, body: { role: 'user', content: 'Imported question', respond: false } });
+    const res = await callStreaming(addMessage, {
+      ...route(threadId),
+      token,
+      body: { role: 'user', content: 'Imported question', respond: false },
+    });
     expect(res.status).toBe(201);
     expect(res.headers['content-type']).toBe(JSON_TYPE);
     expect(res.json).toEqual({
@@ -599,7 +660,9 @@ describe('respond: false', () => {
   it('keeps all of 60 concurrent appends to one thread', async () => {
     const { token, threadId } = await newThread();
     const results = await Promise.all(
-      Array.from({ length: 60 }, (_, i) => callStreaming(addMessage, { ...route(threadId), token, body: { role: 'user', content: `m${i}`, respond: false } })),
+      Array.from({ length: 60 }, (_, i) =>
+        callStreaming(addMessage, { ...route(threadId), token, body: { role: 'user', content: `m${i}`, respond: false } }),
+      ),
     );
     expect(results.map((r) => r.status)).toEqual(Array(60).fill(201));
     const doc = await stored(threadId);
@@ -614,7 +677,11 @@ describe('refusals write nothing', () => {
     const owner = await newThread();
     const intruder = await tokenFor(newUser());
     for (const respond of [true, false]) {
-      const res = await callStreaming(addMessage, { ...route(owner.threadId), token: intruder, body: { role: 'user', content: 'hi', respond } });
+      const res = await callStreaming(addMessage, {
+        ...route(owner.threadId),
+        token: intruder,
+        body: { role: 'user', content: 'hi', respond },
+      });
       expect([res.status, res.json]).toEqual([404, { detail: 'Thread not found' }]);
     }
     const unknown = await callStreaming(addMessage, { ...route(randomUUID()), token: owner.token, body: { role: 'user', content: 'hi' } });
@@ -641,12 +708,24 @@ describe('refusals write nothing', () => {
     ['an unknown field', { role: 'user', content: 'hi', thread_id: 'x' }, /thread_id|Unrecognized/i],
     ['a non-boolean respond', { role: 'user', content: 'hi', respond: 'yes' }, /respond/],
     ['an operator object as content', { role: 'user', content: { $gt: '' } }, /content: must be a string or a list/],
-    ['an operator key in a block', { role: 'user', content: [{ type: 'text', text: 'hi', $set: { name: 'x' } }], respond: false }, /content: keys must not/],
-    ['a dotted key deep in a block', { role: 'user', content: [{ type: 'image', source: { 'a.b': 1 } }], respond: false }, /content: keys must not/],
+    [
+      'an operator key in a block',
+      { role: 'user', content: [{ type: 'text', text: 'hi', $set: { name: 'x' } }], respond: false },
+      /content: keys must not/,
+    ],
+    [
+      'a dotted key deep in a block',
+      { role: 'user', content: [{ type: 'image', source: { 'a.b': 1 } }], respond: false },
+      /content: keys must not/,
+    ],
     ['a block without a type', { role: 'user', content: [{ text: 'hi' }] }, /content\.0: must be a content block/],
     ['an empty block list', { role: 'user', content: [] }, /content: must not be empty/],
     ['a blank text block', { role: 'user', content: [{ type: 'text', text: '  ' }] }, /content\.0\.text/],
-    ['a tool_use block in a question', { role: 'user', content: [{ type: 'tool_use', id: 't', name: 'n', input: {} }] }, /content\.0\.type/],
+    [
+      'a tool_use block in a question',
+      { role: 'user', content: [{ type: 'tool_use', id: 't', name: 'n', input: {} }] },
+      /content\.0\.type/,
+    ],
     ['a JSON array body', [1], /body/],
   ])('400s %s', async (_label, body, detail) => {
     const { token, threadId, created } = await newThread();
@@ -678,17 +757,18 @@ describe('the thread deleted during a turn', () => {
     const { token, threadId } = await newThread();
     search.setMode({ kind: 'delay', ms: 300 });
     fake.enqueue(
-      { blocks: [{ type: 'text', text: 'Searching.' }, { type: 'tool_use', id: 'toolu_del', name: 'search_quran', input: { query: 'q' } }] },
+      {
+        blocks: [
+          { type: 'text', text: 'Searching.' },
+          { type: 'tool_use', id: 'toolu_del', name: 'search_quran', input: { query: 'q' } },
+        ],
+      },
       { blocks: [{ type: 'text', text: 'never asked for' }] },
     );
     let deleted: Promise<unknown> | undefined;
-    const res = await callStreaming(
-      addMessage,
-      { ...route(threadId), token, body: { role: 'user', content: 'Q' } },
-      () => {
-        deleted ??= threads.deleteOne({ thread_id: threadId });
-      },
-    );
+    const res = await callStreaming(addMessage, { ...route(threadId), token, body: { role: 'user', content: 'Q' } }, () => {
+      deleted ??= threads.deleteOne({ thread_id: threadId });
+    });
     await deleted;
     expect(res.status).toBe(200);
     expect(res.body).toBe(`Searching.${blocksText.INTERRUPTED_NOTICE}`);

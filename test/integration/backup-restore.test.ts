@@ -36,7 +36,11 @@ const sortKeys = (v: unknown): unknown =>
   Array.isArray(v)
     ? v.map(sortKeys)
     : v !== null && typeof v === 'object'
-      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, x]) => [k, sortKeys(x)]))
+      ? Object.fromEntries(
+          Object.entries(v)
+            .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+            .map(([k, x]) => [k, sortKeys(x)]),
+        )
       : v;
 const orderFree = (canonical: string) => JSON.stringify(sortKeys(JSON.parse(canonical)));
 
@@ -44,7 +48,10 @@ const orderFree = (canonical: string) => JSON.stringify(sortKeys(JSON.parse(cano
 async function snapshot(db: Db): Promise<Record<string, string[]>> {
   const out: Record<string, string[]> = {};
   for (const name of COLLECTIONS) {
-    const docs = await db.collection(name).find({}, { sort: { _id: 1 }, promoteValues: false, bsonRegExp: true }).toArray();
+    const docs = await db
+      .collection(name)
+      .find({}, { sort: { _id: 1 }, promoteValues: false, bsonRegExp: true })
+      .toArray();
     out[name] = docs.map(ejson);
   }
   return out;
@@ -81,14 +88,25 @@ const richThread = () => ({
     tags: ['fiqh', 'ramadan', null, true, 3.25],
   },
   messages: [
-    { id: 'm1', role: 'user', content: [{ type: 'text', text: 'How much is zakat al-fitr?\n"quoted" \\ back\tslash' }], created_at: t0, user_id: 'u' },
+    {
+      id: 'm1',
+      role: 'user',
+      content: [{ type: 'text', text: 'How much is zakat al-fitr?\n"quoted" \\ back\tslash' }],
+      created_at: t0,
+      user_id: 'u',
+    },
     {
       id: 'm2',
       role: 'assistant',
       content: [
         { type: 'thinking', thinking: 'Check the hadith collections.', signature: 'c2lnbmF0dXJl' },
         { type: 'text', text: 'Let me search.' },
-        { type: 'tool_use', id: 'toolu_01', name: 'search_hadith', input: { query: 'zakat al-fitr', filters: { books: ['bukhari', 'muslim'], limit: 5 } } },
+        {
+          type: 'tool_use',
+          id: 'toolu_01',
+          name: 'search_hadith',
+          input: { query: 'zakat al-fitr', filters: { books: ['bukhari', 'muslim'], limit: 5 } },
+        },
       ],
       created_at: later(1_000),
       model: 'claude-sonnet-5-5',
@@ -103,7 +121,12 @@ const richThread = () => ({
           tool_use_id: 'toolu_01',
           content: [
             { type: 'text', text: 'A sa‘ of dates or barley' },
-            { type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'صاعا من تمر' }, title: 'Bukhari 1503', citations: { enabled: true } },
+            {
+              type: 'document',
+              source: { type: 'text', media_type: 'text/plain', data: 'صاعا من تمر' },
+              title: 'Bukhari 1503',
+              citations: { enabled: true },
+            },
           ],
         },
       ],
@@ -116,7 +139,16 @@ const richThread = () => ({
         {
           type: 'text',
           text: 'One sa‘ per person',
-          citations: [{ type: 'char_location', cited_text: 'A sa‘ of dates', document_index: 0, document_title: 'Bukhari 1503', start_char_index: 0, end_char_index: 14 }],
+          citations: [
+            {
+              type: 'char_location',
+              cited_text: 'A sa‘ of dates',
+              document_index: 0,
+              document_title: 'Bukhari 1503',
+              start_char_index: 0,
+              end_char_index: 14,
+            },
+          ],
         },
       ],
       created_at: later(5_000),
@@ -129,7 +161,17 @@ const richThread = () => ({
 async function seed(db: Db): Promise<void> {
   const threads = db.collection('threads');
   await threads.insertOne(richThread());
-  await threads.insertOne({ _id: new ObjectId(), thread_id: plainThreadId, name: null, user_id: randomUUID(), initial_source: 'web', created_at: t0, updated_at: t0, metadata: {}, messages: [] });
+  await threads.insertOne({
+    _id: new ObjectId(),
+    thread_id: plainThreadId,
+    name: null,
+    user_id: randomUUID(),
+    initial_source: 'web',
+    created_at: t0,
+    updated_at: t0,
+    metadata: {},
+    messages: [],
+  });
   for (let i = 0; i < 23; i++) {
     await threads.insertOne({
       thread_id: randomUUID(),
@@ -148,19 +190,36 @@ async function seed(db: Db): Promise<void> {
     user_id: randomUUID(),
     created_at: t0,
     expires_at,
-    snapshot: { thread_name: 'زكاة الفطر 🕌', initial_source: 'ios', created_at: t0, updated_at: later(5_000), messages: richThread().messages },
+    snapshot: {
+      thread_name: 'زكاة الفطر 🕌',
+      initial_source: 'ios',
+      created_at: t0,
+      updated_at: later(5_000),
+      messages: richThread().messages,
+    },
   });
-  await db.collection('shared_threads').insertMany([
-    share('AAAAAAAAAAAAAAAAAAAAAA', null),
-    share('BBBBBBBBBBBBBBBBBBBBBB', new Date(Date.now() + 30 * 24 * HOUR)),
-    share('CCCCCCCCCCCCCCCCCCCCCC', new Date(Date.now() + HOUR)),
-  ]);
+  await db
+    .collection('shared_threads')
+    .insertMany([
+      share('AAAAAAAAAAAAAAAAAAAAAA', null),
+      share('BBBBBBBBBBBBBBBBBBBBBB', new Date(Date.now() + 30 * 24 * HOUR)),
+      share('CCCCCCCCCCCCCCCCCCCCCC', new Date(Date.now() + HOUR)),
+    ]);
   // Overflow chunks (lib/threads/overflow.ts), restored by (thread_id, seq); and one document without that key.
   await db.collection('thread_message_chunks').insertMany([
-    { thread_id: richThreadId, user_id: 'u', seq: 0, messages: [{ id: 'old', role: 'user', content: [{ type: 'text', text: 'overflow' }], created_at: t0 }], size_bytes: 120, created_at: t0 },
+    {
+      thread_id: richThreadId,
+      user_id: 'u',
+      seq: 0,
+      messages: [{ id: 'old', role: 'user', content: [{ type: 'text', text: 'overflow' }], created_at: t0 }],
+      size_bytes: 120,
+      created_at: t0,
+    },
     { _id: new ObjectId(), thread_id: plainThreadId, user_id: 'u', seq: 1, messages: [], size_bytes: 0, created_at: t0 },
   ]);
-  await db.collection<{ _id: Document; note: string }>('thread_message_chunks').insertOne({ _id: { stray: true, n: new Int32(7) }, note: 'no thread_id or seq' });
+  await db
+    .collection<{ _id: Document; note: string }>('thread_message_chunks')
+    .insertOne({ _id: { stray: true, n: new Int32(7) }, note: 'no thread_id or seq' });
 }
 
 beforeAll(async () => {
@@ -191,7 +250,12 @@ afterAll(async () => {
 
 describe('backup', () => {
   it('writes one canonical EJSON document per line in _id order, with counts and checksums in the manifest', async () => {
-    expect((await readdir(backupDir)).sort()).toEqual(['manifest.json', 'shared_threads.ejson.gz', 'thread_message_chunks.ejson.gz', 'threads.ejson.gz']);
+    expect((await readdir(backupDir)).sort()).toEqual([
+      'manifest.json',
+      'shared_threads.ejson.gz',
+      'thread_message_chunks.ejson.gz',
+      'threads.ejson.gz',
+    ]);
     const manifest = JSON.parse(await readFile(path.join(backupDir, 'manifest.json'), 'utf8'));
     expect(manifest).toMatchObject({ format: 'ansari-threads-backup', format_version: 1, database: DB, tool_version: expect.any(String) });
     expect(Object.keys(manifest.collections)).toEqual(['threads', 'shared_threads', 'thread_message_chunks']);
@@ -211,9 +275,20 @@ describe('backup', () => {
         not_round_trippable: 0,
       });
     }
-    expect(manifest.collections.threads.indexes.map((ix: { name: string }) => ix.name)).toEqual(expect.arrayContaining(['_id_', 'thread_id_unique']));
+    expect(manifest.collections.threads.indexes.map((ix: { name: string }) => ix.name)).toEqual(
+      expect.arrayContaining(['_id_', 'thread_id_unique']),
+    );
     const rich = expected.threads!.find((line) => line.includes(richThreadId))!;
-    for (const typed of ['"$numberLong":"9007199254740993"', '"small_long":{"$numberLong":"5"}', '"$numberDecimal":"0.10"', '"ratio":{"$numberDouble":"2.0"}', '"$numberDouble":"-0.0"', '"$oid":"65f0c0ffee0000000000abcd"', '"$binary"', '"$date"']) {
+    for (const typed of [
+      '"$numberLong":"9007199254740993"',
+      '"small_long":{"$numberLong":"5"}',
+      '"$numberDecimal":"0.10"',
+      '"ratio":{"$numberDouble":"2.0"}',
+      '"$numberDouble":"-0.0"',
+      '"$oid":"65f0c0ffee0000000000abcd"',
+      '"$binary"',
+      '"$date"',
+    ]) {
       expect(rich).toContain(typed);
     }
   });
@@ -224,7 +299,9 @@ describe('backup', () => {
     expect(Object.keys(manifest.collections)).toEqual(['threads']);
     expect((await readdir(dir)).sort()).toEqual(['manifest.json', 'threads.ejson.gz']);
     await expect(backup.backupDatabase(source, dir)).rejects.toThrow(/already holds a backup/);
-    await expect(backup.backupDatabase(source, path.join(workDir, 'bad'), { collections: ['users'] })).rejects.toThrow(/unknown collection "users"/);
+    await expect(backup.backupDatabase(source, path.join(workDir, 'bad'), { collections: ['users'] })).rejects.toThrow(
+      /unknown collection "users"/,
+    );
   });
 });
 
@@ -277,26 +354,48 @@ describe('restore', () => {
   it('into an existing database: replaces the backed-up documents, keeps the others and reports them', async () => {
     const db = await target('existing');
     const threads = db.collection('threads');
-    const richId = BSON.EJSON.parse(expected.threads!.find((l) => l.includes(richThreadId))!, { relaxed: false }) as Document;
+    const richId = BSON.EJSON.parse(
+      expected.threads!.find((l) => l.includes(richThreadId))!,
+      { relaxed: false },
+    ) as Document;
     await threads.insertOne({ ...richThread(), _id: richId._id, name: 'edited after the backup', messages: [] }); // same _id, changed
     const otherId = new ObjectId();
-    await threads.insertOne({ _id: otherId, thread_id: plainThreadId, name: 'recreated under another _id', user_id: 'x', metadata: {}, messages: [] });
+    await threads.insertOne({
+      _id: otherId,
+      thread_id: plainThreadId,
+      name: 'recreated under another _id',
+      user_id: 'x',
+      metadata: {},
+      messages: [],
+    });
     const extraId = randomUUID();
     await threads.insertOne({ thread_id: extraId, name: 'created after the backup', user_id: randomUUID(), metadata: {}, messages: [] });
     const extraBefore = ejson(await threads.findOne({ thread_id: extraId }, { promoteValues: false }));
     const chunkId = new ObjectId();
-    await db.collection('thread_message_chunks').insertOne({ _id: chunkId, thread_id: plainThreadId, user_id: 'u', seq: 1, messages: [{ id: 'x' }], size_bytes: 9, created_at: t0 });
+    await db
+      .collection('thread_message_chunks')
+      .insertOne({ _id: chunkId, thread_id: plainThreadId, user_id: 'u', seq: 1, messages: [{ id: 'x' }], size_bytes: 9, created_at: t0 });
 
     const report = await backup.restoreBackup(db, backupDir, { batchSize: 7 });
 
-    expect(report.collections[0]).toMatchObject({ collection: 'threads', documents: 25, inserted: 23, replaced: 2, replacedUnderTargetId: 1, errors: 0 });
+    expect(report.collections[0]).toMatchObject({
+      collection: 'threads',
+      documents: 25,
+      inserted: 23,
+      replaced: 2,
+      replacedUnderTargetId: 1,
+      errors: 0,
+    });
     const after = await snapshot(db);
     expect(after.threads).toHaveLength(26);
     expect(after.threads).toEqual(expect.arrayContaining(expected.threads!.filter((l) => !l.includes(plainThreadId))));
     expect(after.threads).toContain(extraBefore); // the extra document is untouched
     const plain = await threads.findOne({ thread_id: plainThreadId }, { promoteValues: false });
     const { _id, ...plainBody } = plain!;
-    const { _id: _backupId, ...backupBody } = BSON.EJSON.parse(expected.threads!.find((l) => l.includes(plainThreadId))!, { relaxed: false }) as Document;
+    const { _id: _backupId, ...backupBody } = BSON.EJSON.parse(
+      expected.threads!.find((l) => l.includes(plainThreadId))!,
+      { relaxed: false },
+    ) as Document;
     expect(_id).toEqual(otherId); // the target's _id is kept
     // Same fields, values and types; field order compared loosely, as mongo-java-server keeps the order of the
     // document it replaces (a real mongod takes the replacement's order).
@@ -317,8 +416,16 @@ describe('restore', () => {
       samples: { extra: [`thread_id ${extraId}`] },
     });
     expect(backup.formatVerifyLine(verify)).toMatch(/1 extra in the database, not in the backup/);
-    expect(report.collections[2]).toMatchObject({ collection: 'thread_message_chunks', inserted: 2, replaced: 1, replacedUnderTargetId: 1 });
-    expect(await db.collection('thread_message_chunks').findOne({ thread_id: plainThreadId, seq: 1 })).toMatchObject({ _id: chunkId, messages: [] });
+    expect(report.collections[2]).toMatchObject({
+      collection: 'thread_message_chunks',
+      inserted: 2,
+      replaced: 1,
+      replacedUnderTargetId: 1,
+    });
+    expect(await db.collection('thread_message_chunks').findOne({ thread_id: plainThreadId, seq: 1 })).toMatchObject({
+      _id: chunkId,
+      messages: [],
+    });
     expect(report.verify!.collections.slice(1).map((c) => [c.status, c.underOtherId, c.extra])).toEqual([
       ['exact', 0, 0],
       ['contains-backup', 1, 0],
@@ -327,10 +434,15 @@ describe('restore', () => {
 
   it('reports a document it cannot write, restores the rest, and fails', async () => {
     const db = await target('conflict');
-    const plain = BSON.EJSON.parse(expected.threads!.find((l) => l.includes(plainThreadId))!, { relaxed: false }) as Document;
+    const plain = BSON.EJSON.parse(
+      expected.threads!.find((l) => l.includes(plainThreadId))!,
+      { relaxed: false },
+    ) as Document;
     // Another thread already sits under the backed-up thread's _id: inserting it must fail, not overwrite.
     const squatter = randomUUID();
-    await db.collection('threads').insertOne({ _id: plain._id, thread_id: squatter, name: 'squatter', user_id: randomUUID(), metadata: {}, messages: [] });
+    await db
+      .collection('threads')
+      .insertOne({ _id: plain._id, thread_id: squatter, name: 'squatter', user_id: randomUUID(), metadata: {}, messages: [] });
 
     const report = await backup.restoreBackup(db, backupDir, { batchSize: 7 });
 
@@ -339,7 +451,12 @@ describe('restore', () => {
     expect(report.collections[0]!.errorSamples).toEqual([expect.stringMatching(new RegExp(`^thread_id ${plainThreadId}: .*E11000`))]);
     expect(await db.collection('threads').countDocuments()).toBe(25);
     expect(await db.collection('threads').findOne({ _id: plain._id })).toMatchObject({ thread_id: squatter });
-    expect(report.verify!.collections[0]).toMatchObject({ status: 'mismatch', missing: 1, extra: 1, samples: { missing: [`thread_id ${plainThreadId}`], extra: [`thread_id ${squatter}`] } });
+    expect(report.verify!.collections[0]).toMatchObject({
+      status: 'mismatch',
+      missing: 1,
+      extra: 1,
+      samples: { missing: [`thread_id ${plainThreadId}`], extra: [`thread_id ${squatter}`] },
+    });
     expect(backup.formatRestoreSummary(report)).toMatch(/FAILED[\s\S]*1 ERRORS/);
   });
 
@@ -364,7 +481,9 @@ describe('restore', () => {
     // A truncated file (a lost tail) cannot even be decompressed.
     const gz = await readFile(path.join(backupDir, 'shared_threads.ejson.gz'));
     await writeFile(path.join(tampered, 'shared_threads.ejson.gz'), gz.subarray(0, gz.length - 20));
-    await expect(backup.restoreBackup(db, tampered, { collections: ['shared_threads'] })).rejects.toThrow(/shared_threads\.ejson\.gz: (cannot be decompressed|file sha256)/);
+    await expect(backup.restoreBackup(db, tampered, { collections: ['shared_threads'] })).rejects.toThrow(
+      /shared_threads\.ejson\.gz: (cannot be decompressed|file sha256)/,
+    );
 
     expect(await collectionNames(db)).toEqual([]);
   });
@@ -388,7 +507,9 @@ describe('verify', () => {
     const db = await target('verify');
     await backup.restoreBackup(db, backupDir);
     await db.collection('threads').deleteOne({ thread_id: plainThreadId });
-    await db.collection('shared_threads').updateOne({ share_id: 'AAAAAAAAAAAAAAAAAAAAAA' }, { $set: { 'snapshot.thread_name': 'changed' } });
+    await db
+      .collection('shared_threads')
+      .updateOne({ share_id: 'AAAAAAAAAAAAAAAAAAAAAA' }, { $set: { 'snapshot.thread_name': 'changed' } });
     await db.collection('shared_threads').deleteOne({ share_id: 'CCCCCCCCCCCCCCCCCCCCCC' }); // expires in an hour: as the TTL index would
 
     const report = await backup.verifyBackup(db, backupDir, { now: new Date(Date.now() + 2 * HOUR) });
@@ -411,8 +532,11 @@ describe('CLIs', () => {
   const tsx = path.join(ROOT, 'node_modules/tsx/dist/cli.mjs');
   const run = (script: string, args: string[], db: string) =>
     new Promise<{ code: number; out: string }>((resolve) => {
-      execFile(process.execPath, [tsx, path.join(ROOT, 'scripts', script), ...args], { cwd: ROOT, env: { ...process.env, MONGODB_DB: db } }, (err, stdout, stderr) =>
-        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` }),
+      execFile(
+        process.execPath,
+        [tsx, path.join(ROOT, 'scripts', script), ...args],
+        { cwd: ROOT, env: { ...process.env, MONGODB_DB: db } },
+        (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` }),
       );
     });
 

@@ -67,7 +67,10 @@ describe('fake Anthropic server driven by the real SDK', () => {
 
   it('sends the raw SSE event sequence of the real API (x-api-key accepted)', async () => {
     fake.enqueue({
-      blocks: [{ type: 'text', text: 'Hi there' }, { type: 'tool_use', id: 'toolu_raw', name: 'search_quran', input: { query: 'x' } }],
+      blocks: [
+        { type: 'text', text: 'Hi there' },
+        { type: 'tool_use', id: 'toolu_raw', name: 'search_quran', input: { query: 'x' } },
+      ],
       chunkSize: 4,
     });
     const res = await fetch(`${fake.url}/v1/messages`, {
@@ -77,10 +80,13 @@ describe('fake Anthropic server driven by the real SDK', () => {
     });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
-    const frames = (await res.text()).trim().split('\n\n').map((f) => {
-      const [eventLine, dataLine] = f.split('\n');
-      return { event: eventLine!.replace('event: ', ''), data: JSON.parse(dataLine!.replace('data: ', '')) };
-    });
+    const frames = (await res.text())
+      .trim()
+      .split('\n\n')
+      .map((f) => {
+        const [eventLine, dataLine] = f.split('\n');
+        return { event: eventLine!.replace('event: ', ''), data: JSON.parse(dataLine!.replace('data: ', '')) };
+      });
     // Each SSE event name matches the `type` in its data, as in the real API.
     for (const f of frames) expect(f.data.type).toBe(f.event);
     expect(frames.map((f) => (f.event === 'content_block_delta' ? f.data.delta.type : f.event))).toEqual([
@@ -105,7 +111,12 @@ describe('fake Anthropic server driven by the real SDK', () => {
       model: MODEL,
       content: [],
       stop_reason: null,
-      usage: { input_tokens: expect.any(Number), output_tokens: expect.any(Number), cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+      usage: {
+        input_tokens: expect.any(Number),
+        output_tokens: expect.any(Number),
+        cache_creation_input_tokens: 0,
+        cache_read_input_tokens: 0,
+      },
     });
     expect(frames[2]!.data).toEqual({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } });
     expect(frames[6]!.data).toEqual({
@@ -133,7 +144,12 @@ describe('fake Anthropic server driven by the real SDK', () => {
 
   it('assembles a tool_use input from input_json_delta chunks', async () => {
     const input = { query: 'mercy of Allah', options: { limit: 10, langs: ['ar', 'en'] } };
-    fake.enqueue({ blocks: [{ type: 'text', text: 'Let me search.' }, { type: 'tool_use', id: 'toolu_test1', name: 'search_quran', input }] });
+    fake.enqueue({
+      blocks: [
+        { type: 'text', text: 'Let me search.' },
+        { type: 'tool_use', id: 'toolu_test1', name: 'search_quran', input },
+      ],
+    });
     const { events, message } = await streamAll({ tools, messages: [{ role: 'user', content: 'mercy?' }] });
 
     const jsonDeltas = events.filter((e) => e.type === 'content_block_delta' && e.delta.type === 'input_json_delta');
@@ -226,7 +242,12 @@ describe('fake Anthropic server driven by the real SDK', () => {
 
   it('accepts the key as authorization: Bearer and answers non-streamed requests with JSON', async () => {
     const bearer = new Anthropic({ authToken: 'tok', apiKey: null, baseURL: fake.url, maxRetries: 0 });
-    fake.enqueue({ blocks: [{ type: 'text', text: 'plain' }, { type: 'tool_use', name: 'search_quran', input: { query: 'y' } }] });
+    fake.enqueue({
+      blocks: [
+        { type: 'text', text: 'plain' },
+        { type: 'tool_use', name: 'search_quran', input: { query: 'y' } },
+      ],
+    });
     const message = await bearer.messages.create({ model: MODEL, max_tokens: 10, tools, messages: [{ role: 'user', content: 'hi' }] });
     expect(message.content).toMatchObject([
       { type: 'text', text: 'plain', citations: null },

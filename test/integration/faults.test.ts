@@ -33,5 +33,4 @@ describe('MongoDB outage', () => {
     const got = await call(fault.handlers.get, { token, pathParameters: { thread_id: created.json.thread_id } });
     expect([got.status, got.json.thread_name]).toEqual([200, 'before the outage']);
   }, 120_000);
-
 });

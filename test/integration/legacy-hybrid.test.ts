@@ -62,8 +62,10 @@ const threadPath = (id: string, suffix = '') => ({
   resource: `/api/v3/threads/{thread_id}${suffix}`,
   pathParameters: { thread_id: id },
 });
-const get = async (token: string, id: string, q?: Record<string, string>) => call(getThread, { token, ...threadPath(id), ...(q ? { query: q } : {}) });
-const rename = async (token: string, id: string, name: unknown) => call(renameThread, { method: 'POST', token, ...threadPath(id, '/name'), body: { name } });
+const get = async (token: string, id: string, q?: Record<string, string>) =>
+  call(getThread, { token, ...threadPath(id), ...(q ? { query: q } : {}) });
+const rename = async (token: string, id: string, name: unknown) =>
+  call(renameThread, { method: 'POST', token, ...threadPath(id, '/name'), body: { name } });
 const del = async (token: string, id: string) => call(deleteThread, { method: 'DELETE', token, ...threadPath(id) });
 const share = async (token: string, id: string) =>
   call(shareThread, { method: 'POST', token, path: `/api/v3/share/${id}`, resource: '/api/v3/share/{id}', pathParameters: { id } });
@@ -103,7 +105,9 @@ async function sqlCounts(threadId: string) {
 }
 
 async function insertMongoThread(userId: string, updatedAt: Date, threadId: string = randomUUID()) {
-  await (await threadsCollection()).insertOne({
+  await (
+    await threadsCollection()
+  ).insertOne({
     thread_id: threadId,
     name: `mongo ${threadId.slice(0, 8)}`,
     user_id: userId,
@@ -180,7 +184,13 @@ describe('GET /api/v3/threads/{thread_id} on a legacy thread', () => {
     for (const t of SEED_THREADS.filter((x) => x.user_id === DEV_USER_ID)) {
       const res = await get(token, t.id);
       expect(res.status).toBe(200);
-      expect(res.json).toMatchObject({ thread_id: t.id, thread_name: t.name, storage: 'legacy', initial_source: t.initial_source, has_more: false });
+      expect(res.json).toMatchObject({
+        thread_id: t.id,
+        thread_name: t.name,
+        storage: 'legacy',
+        initial_source: t.initial_source,
+        has_more: false,
+      });
       expect(res.json.updated_at).toBe(t.updated_at.toISOString());
       const messages = res.json.messages as { id: string; role: string; content: unknown; created_at: string }[];
       expect(validateMessageHistory(messages.map(({ role, content }) => ({ role, content })))).toEqual([]);
@@ -314,7 +324,9 @@ describe('GET /api/v3/threads with legacy threads', () => {
       [m2, 'mongodb', '2025-06-01T12:00:00.000Z'],
     ];
     const res = await call(listThreads, { token });
-    expect(res.json.map((t: { thread_id: string; storage: string; updated_at: string }) => [t.thread_id, t.storage, t.updated_at])).toEqual(expected);
+    expect(res.json.map((t: { thread_id: string; storage: string; updated_at: string }) => [t.thread_id, t.storage, t.updated_at])).toEqual(
+      expected,
+    );
     expect(res.json[0]).toEqual({
       thread_id: newer.thread.id,
       thread_name: newer.thread.name,
@@ -344,7 +356,12 @@ describe('GET /api/v3/threads with legacy threads', () => {
     for (const [i, id] of copied.entries()) {
       expect(await requireMongoThread(user, id)).toMatchObject({ thread_id: id, storage: 'mongodb' });
       const at = new Date(base + 1_000_000 + i * 1000);
-      await mongoThreadStore.appendMessages(user, id, [{ id: randomUUID(), role: 'user', content: [{ type: 'text', text: 'more' }], created_at: at }], at);
+      await mongoThreadStore.appendMessages(
+        user,
+        id,
+        [{ id: randomUUID(), role: 'user', content: [{ type: 'text', text: 'more' }], created_at: at }],
+        at,
+      );
     }
     const full = await listAll(token);
     expect(full.map((t) => [t.thread_id, t.storage])).toEqual([
@@ -363,7 +380,10 @@ describe('GET /api/v3/threads with legacy threads', () => {
     // The page after the copies: the legacy store skips 60 copied rows (two SQL batches) to fill it.
     const { encodeCursor } = await import('#lib/threads/cursor.js');
     const last = full[59]!;
-    const page = await call(listThreads, { token, query: { limit: '11', cursor: encodeCursor({ updatedAt: new Date(last.updated_at), threadId: last.thread_id }) } });
+    const page = await call(listThreads, {
+      token,
+      query: { limit: '11', cursor: encodeCursor({ updatedAt: new Date(last.updated_at), threadId: last.thread_id }) },
+    });
     expect(page.json.map((t: { thread_id: string }) => t.thread_id)).toEqual(full.slice(60, 71).map((t) => t.thread_id));
     expect(page.headers['x-next-cursor']).toBeDefined();
   });
@@ -404,7 +424,11 @@ describe('rename, delete and share of legacy threads', () => {
     const { user, token, rows } = await userWithLegacyThreads();
     const target = rows.ids.plain;
     const msg = rows.messages.find((m) => m.thread_id === target)!.id;
-    await db.query(`INSERT INTO feedback (user_id, thread_id, message_id, class) VALUES ($1, $2, $3, 'redflag')`, [user, rows.ids.claude, msg]);
+    await db.query(`INSERT INTO feedback (user_id, thread_id, message_id, class) VALUES ($1, $2, $3, 'redflag')`, [
+      user,
+      rows.ids.claude,
+      msg,
+    ]);
     expect((await del(token, target)).status).toBe(204);
     expect(await sqlCounts(target)).toEqual({ t: 0, m: 0, f: 0, name: null });
   });
@@ -504,7 +528,12 @@ describe('adding to a legacy thread: copy into MongoDB first', () => {
     const docs = await (await threadsCollection()).find({ thread_id: id }).toArray();
     expect(docs).toHaveLength(1);
     const doc = docs[0]!;
-    expect(doc).toMatchObject({ user_id: user, name: legacyView.thread_name, initial_source: 'web', origin: { store: 'legacy', by: 'write' } });
+    expect(doc).toMatchObject({
+      user_id: user,
+      name: legacyView.thread_name,
+      initial_source: 'web',
+      origin: { store: 'legacy', by: 'write' },
+    });
     expect(doc.created_at.toISOString()).toBe(legacyView.created_at);
     const ids = doc.messages.map((m) => m.id);
     expect(ids.slice(0, legacyView.messages.length)).toEqual(legacyView.messages.map((m: { id: string }) => m.id));

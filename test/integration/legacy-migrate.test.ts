@@ -64,15 +64,22 @@ async function loadLegacy(): Promise<{ users: string[]; cloned: ClonedThreads[];
   return { users, cloned, threadIds: rows.map((r) => r.id) };
 }
 
-const mongoThreads = async () =>
-  (await threadsCollection()).find({}, { projection: { _id: 0 }, sort: { thread_id: 1 } }).toArray();
+const mongoThreads = async () => (await threadsCollection()).find({}, { projection: { _id: 0 }, sort: { thread_id: 1 } }).toArray();
 
 describe('migrateLegacy', () => {
   it('copies every thread with converted messages and feedback, preserving ids, owner, names, sources and times', async () => {
     const { users, cloned, threadIds } = await loadLegacy();
     const progress: number[] = [];
     const result = await migrateLegacy({ batchSize: 5, onProgress: (p) => progress.push(p.threadsDone) });
-    expect(result).toMatchObject({ dryRun: false, threads: 16, inserted: 16, skipped: 0, removed: 0, resumedFrom: null, checkpointId: 'legacy-threads' });
+    expect(result).toMatchObject({
+      dryRun: false,
+      threads: 16,
+      inserted: 16,
+      skipped: 0,
+      removed: 0,
+      resumedFrom: null,
+      checkpointId: 'legacy-threads',
+    });
     expect(progress).toEqual([5, 10, 15, 16]);
     const docs = await mongoThreads();
     expect(docs.map((d) => d.thread_id).sort()).toEqual([...threadIds].sort());
@@ -88,7 +95,8 @@ describe('migrateLegacy', () => {
     const expected = convertLegacyMessages(rows as never);
     const fb = SEED_FEEDBACK.find((f) => f.thread_id === THREAD_IDS.openai)!;
     const fbMessage = String(c.messageIds.get(fb.message_id));
-    for (const m of expected) if (m.id === fbMessage) m.feedback = { class: fb.class, comment: fb.comment, created_at: fb.created_at, updated_at: fb.updated_at };
+    for (const m of expected)
+      if (m.id === fbMessage) m.feedback = { class: fb.class, comment: fb.comment, created_at: fb.created_at, updated_at: fb.updated_at };
     expect(openai).toEqual({
       thread_id: t.id,
       name: t.name,
@@ -111,7 +119,17 @@ describe('migrateLegacy', () => {
     expect([report.ok, report.mismatches, report.pending, report.threads.length]).toEqual([16, 0, 0, 16]);
     const check = report.threads.find((x) => x.thread_id === c.ids.functionEra)!;
     // 3 SQL rows -> 4 messages (a re-created call "<row>-tool_use" added); 3 carry a row id, in both stores.
-    expect(check).toEqual({ thread_id: c.ids.functionEra, sql_rows: 3, expected: 4, expected_rows: 3, mongo: 4, mongo_rows: 3, mongo_total: 4, status: 'ok', problems: [] });
+    expect(check).toEqual({
+      thread_id: c.ids.functionEra,
+      sql_rows: 3,
+      expected: 4,
+      expected_rows: 3,
+      mongo: 4,
+      mongo_rows: 3,
+      mongo_total: 4,
+      status: 'ok',
+      problems: [],
+    });
     const checkpoint = await (await getDb()).collection<{ _id: string }>(MIGRATIONS).findOne({ _id: 'legacy-threads' });
     expect(checkpoint).toMatchObject({ completed_at: expect.any(Date), counts: { threads: 16, inserted: 16, skipped: 0, removed: 0 } });
     // The list now shows each thread once, from MongoDB.
@@ -133,7 +151,12 @@ describe('migrateLegacy', () => {
     const { users, cloned } = await loadLegacy();
     const id = cloned[0]!.ids.claude;
     await legacyThreadStore.copyToMongo(users[0]!, id);
-    const newer = { id: randomUUID(), role: 'user' as const, content: [{ type: 'text', text: 'a newer question' }], created_at: new Date() };
+    const newer = {
+      id: randomUUID(),
+      role: 'user' as const,
+      content: [{ type: 'text', text: 'a newer question' }],
+      created_at: new Date(),
+    };
     await mongoThreadStore.appendMessages(users[0]!, id, [newer], newer.created_at);
     const copy = await (await threadsCollection()).findOne({ thread_id: id }, { projection: { _id: 0 } });
     const result = await migrateLegacy();
@@ -222,7 +245,12 @@ describe('migrateLegacy', () => {
     const result = await migrateLegacy({
       beforeWrite: async (ids) => {
         if (!ids.includes(victim)) return;
-        const res = await call(deleteThread, { method: 'DELETE', token, path: `/api/v3/threads/${victim}`, pathParameters: { thread_id: victim } });
+        const res = await call(deleteThread, {
+          method: 'DELETE',
+          token,
+          path: `/api/v3/threads/${victim}`,
+          pathParameters: { thread_id: victim },
+        });
         expect(res.status).toBe(204);
       },
     });
@@ -270,9 +298,11 @@ describe('migrateLegacy', () => {
   it('never touches SQL data', async () => {
     await loadLegacy();
     const snapshot = async () =>
-      (await db.query(`SELECT (SELECT md5(string_agg(t::text, ',' ORDER BY id)) FROM threads t) a,
+      (
+        await db.query(`SELECT (SELECT md5(string_agg(t::text, ',' ORDER BY id)) FROM threads t) a,
                               (SELECT md5(string_agg(m::text, ',' ORDER BY id)) FROM messages m) b,
-                              (SELECT md5(string_agg(f::text, ',' ORDER BY id)) FROM feedback f) c`)).rows[0];
+                              (SELECT md5(string_agg(f::text, ',' ORDER BY id)) FROM feedback f) c`)
+      ).rows[0];
     const before = await snapshot();
     await migrateLegacy({ batchSize: 3 });
     await migrateLegacy({ batchSize: 3 });
@@ -314,7 +344,10 @@ describe('verifyLegacy', () => {
     });
     expect(byId.get(c.ids.functionEra)!.problems).toEqual([`content differs: ${c.messageIds.get(303)}`]);
     expect(byId.get(c.ids.claude)!.problems).toEqual(
-      expect.arrayContaining([expect.stringMatching(/^missing in MongoDB: /), expect.stringMatching(/^pairing: message \d+: tool_use toolu_01A has no tool_result/)]),
+      expect.arrayContaining([
+        expect.stringMatching(/^missing in MongoDB: /),
+        expect.stringMatching(/^pairing: message \d+: tool_use toolu_01A has no tool_result/),
+      ]),
     );
     expect(byId.get(c.ids.debris)).toMatchObject({ status: 'missing', mongo: null, problems: ['not in MongoDB'] });
   });
@@ -327,17 +360,31 @@ describe('checkToolPairing', () => {
   const msg = (id: string, role: 'user' | 'assistant', ...content: Record<string, unknown>[]) => ({ id, role, content: content as never });
 
   it('accepts a valid history and names each violation', () => {
-    expect(checkToolPairing([msg('1', 'user', text('q')), msg('2', 'assistant', use('a'), use('b')), msg('3', 'user', result('a'), result('b'), text('and?'))])).toEqual([]);
+    expect(
+      checkToolPairing([
+        msg('1', 'user', text('q')),
+        msg('2', 'assistant', use('a'), use('b')),
+        msg('3', 'user', result('a'), result('b'), text('and?')),
+      ]),
+    ).toEqual([]);
     expect(checkToolPairing([msg('1', 'assistant', text('hi'))])).toEqual(['message 1: the history does not start with a user message']);
     expect(checkToolPairing([msg('1', 'user', text('q')), msg('2', 'assistant', use('a')), msg('3', 'user', text('x'))])).toEqual([
       'message 2: tool_use a has no tool_result in the next message',
     ]);
-    expect(checkToolPairing([msg('1', 'user', text('q')), msg('2', 'assistant', use('a')), msg('3', 'user', text('x'), result('a'))])).toEqual([
-      'message 3: a tool_result follows other content',
-    ]);
-    expect(checkToolPairing([msg('1', 'user', result('z'))])).toEqual(['message 1: tool_result z answers no tool_use of the previous message']);
     expect(
-      checkToolPairing([msg('1', 'user', text('q')), msg('2', 'assistant', use('a')), msg('3', 'user', result('a'), result('a')), msg('4', 'assistant', use('a')), msg('5', 'user', result('a'))]),
+      checkToolPairing([msg('1', 'user', text('q')), msg('2', 'assistant', use('a')), msg('3', 'user', text('x'), result('a'))]),
+    ).toEqual(['message 3: a tool_result follows other content']);
+    expect(checkToolPairing([msg('1', 'user', result('z'))])).toEqual([
+      'message 1: tool_result z answers no tool_use of the previous message',
+    ]);
+    expect(
+      checkToolPairing([
+        msg('1', 'user', text('q')),
+        msg('2', 'assistant', use('a')),
+        msg('3', 'user', result('a'), result('a')),
+        msg('4', 'assistant', use('a')),
+        msg('5', 'user', result('a')),
+      ]),
     ).toEqual(['message 3: a tool_use is answered twice', 'message 4: tool_use id a is used twice']);
   });
 });
@@ -345,11 +392,15 @@ describe('checkToolPairing', () => {
 describe('npm run migrate:legacy (scripts/migrate-legacy.ts)', () => {
   const run = async (...args: string[]) => {
     try {
-      const { stdout, stderr } = await promisify(execFile)(path.join(ROOT, 'node_modules/.bin/tsx'), ['scripts/migrate-legacy.ts', ...args], {
-        cwd: ROOT,
-        env: { ...process.env, LOG_LEVEL: 'ERROR' },
-        timeout: 120_000,
-      });
+      const { stdout, stderr } = await promisify(execFile)(
+        path.join(ROOT, 'node_modules/.bin/tsx'),
+        ['scripts/migrate-legacy.ts', ...args],
+        {
+          cwd: ROOT,
+          env: { ...process.env, LOG_LEVEL: 'ERROR' },
+          timeout: 120_000,
+        },
+      );
       return { code: 0, stdout, stderr };
     } catch (err) {
       const e = err as { code: number; stdout: string; stderr: string };

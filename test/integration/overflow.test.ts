@@ -103,7 +103,9 @@ describe('thread document size', () => {
     // Simulate a crash: a chunk holding the two oldest messages exists, but they were never pulled from the thread.
     const doc = await (await mod.store.threadsCollection()).findOne({ thread_id: id });
     const seq = doc!.overflow_chunks ?? 0;
-    await (await mod.overflow.chunksCollection()).insertOne({
+    await (
+      await mod.overflow.chunksCollection()
+    ).insertOne({
       thread_id: id,
       user_id: user,
       seq,
@@ -118,7 +120,9 @@ describe('thread document size', () => {
     expect(more.sent).toEqual([]);
     for (let i = 8; i < 20; i++) await mod.store.mongoThreadStore.appendMessages(user, id, [bigMessage(i, 6)], new Date());
     const after = await mod.service.getThread(user, id);
-    expect(after.messages.map((m) => m.id)).toEqual([...sent, ...Array.from({ length: 12 }, (_, k) => bigMessage(k + 8, 1))].map((m) => m.id));
+    expect(after.messages.map((m) => m.id)).toEqual(
+      [...sent, ...Array.from({ length: 12 }, (_, k) => bigMessage(k + 8, 1))].map((m) => m.id),
+    );
   });
 
   it('keeps every message when appends race with spills', async () => {

@@ -57,7 +57,10 @@ function tool(name: string): SearchTool {
 }
 
 async function runOne(name: string, input: unknown, opts: { timeoutMs?: number; priorCalls?: string[] } = {}) {
-  const [result] = await runToolRound(tools, [{ id: 'toolu_1', name, input }], { timeoutMs: opts.timeoutMs ?? 5_000, priorCalls: opts.priorCalls });
+  const [result] = await runToolRound(tools, [{ id: 'toolu_1', name, input }], {
+    timeoutMs: opts.timeoutMs ?? 5_000,
+    priorCalls: opts.priorCalls,
+  });
   return result!;
 }
 
@@ -142,7 +145,11 @@ describe('search_quran', () => {
     );
     expect(documentsOf(result)[2]).toEqual({
       type: 'document',
-      source: { type: 'text', media_type: 'text/plain', data: 'Arabic: فَإِنَّ مَعَ الْعُسْرِ يُسْرًا\n\nEnglish: For indeed, with hardship [will be] ease.' },
+      source: {
+        type: 'text',
+        media_type: 'text/plain',
+        data: 'Arabic: فَإِنَّ مَعَ الْعُسْرِ يُسْرًا\n\nEnglish: For indeed, with hardship [will be] ease.',
+      },
       title: 'Quran 94:5',
       context: 'Retrieved from the Holy Quran',
       citations: { enabled: true },
@@ -150,7 +157,10 @@ describe('search_quran', () => {
   });
 
   it('keeps one language when the other is missing, and skips results with no text', async () => {
-    fake.setMode({ kind: 'respond', body: [{ id: '1:1', text: 'بِسْمِ اللَّهِ' }, { id: '1:2', en_text: 'All praise is due to Allah' }, { id: '1:3' }] }, { api: 'quran' });
+    fake.setMode(
+      { kind: 'respond', body: [{ id: '1:1', text: 'بِسْمِ اللَّهِ' }, { id: '1:2', en_text: 'All praise is due to Allah' }, { id: '1:3' }] },
+      { api: 'quran' },
+    );
     const docs = documentsOf(await runOne('search_quran', { query: 'fatiha' }));
     expect(docs.map((d) => [d.title, d.source.data])).toEqual([
       ['Quran 1:1', 'Arabic: بِسْمِ اللَّهِ'],
@@ -187,10 +197,7 @@ describe('search_hadith', () => {
   });
 
   it('trims titles to 450 characters', async () => {
-    fake.setMode(
-      { kind: 'respond', body: [{ ...HADITH_RESULTS[0], chapter_english: 'x'.repeat(600) }] },
-      { api: 'hadith' },
-    );
+    fake.setMode({ kind: 'respond', body: [{ ...HADITH_RESULTS[0], chapter_english: 'x'.repeat(600) }] }, { api: 'hadith' });
     const [d] = documentsOf(await runOne('search_hadith', { query: 'long' }));
     expect(Array.from(d!.title)).toHaveLength(450);
     expect(d!.title.startsWith('Bukhari - Chapter 1: xxx')).toBe(true);
@@ -277,11 +284,19 @@ describe('search_tafsir_encyc', () => {
     );
     // No chapter; text not in Arabic script.
     expect(docs[2]).toEqual(
-      doc('Encyclopedia of Quranic Interpretation, Volume 3, Page 12', `${ctx} (Relevance score: 0.80)`, 'Text: Ibn Kathir said: patience is of three kinds.'),
+      doc(
+        'Encyclopedia of Quranic Interpretation, Volume 3, Page 12',
+        `${ctx} (Relevance score: 0.80)`,
+        'Text: Ibn Kathir said: patience is of three kinds.',
+      ),
     );
     // No page; from the second page of results.
     expect(docs[3]).toEqual(
-      doc('Encyclopedia of Quranic Interpretation, Chapter: سورة البقرة: الآية 153', `${ctx} (Relevance score: 0.77)`, `Arabic: ${TAFSIR_RESULTS[3]!.node.text}`),
+      doc(
+        'Encyclopedia of Quranic Interpretation, Chapter: سورة البقرة: الآية 153',
+        `${ctx} (Relevance score: 0.77)`,
+        `Arabic: ${TAFSIR_RESULTS[3]!.node.text}`,
+      ),
     );
     expect(docs[5]!.title).toBe('Encyclopedia of Quranic Interpretation, Volume 2, Page 89, Chapter: سورة البقرة: الآية 155');
   });
@@ -397,7 +412,9 @@ describe('runToolRound', () => {
   });
 
   it('turns a rejected key (401) into an is_error result', async () => {
-    const badTools = configuredTools(fake.toolsConfig({ KALIMAT_API_KEY: 'wrong-key', USUL_API_TOKEN: 'wrong-token', VECTARA_API_KEY: 'nope' }));
+    const badTools = configuredTools(
+      fake.toolsConfig({ KALIMAT_API_KEY: 'wrong-key', USUL_API_TOKEN: 'wrong-token', VECTARA_API_KEY: 'nope' }),
+    );
     const results = await runToolRound(
       badTools,
       [
@@ -407,7 +424,11 @@ describe('runToolRound', () => {
       ],
       { timeoutMs: 5_000 },
     );
-    for (const [r, id] of [[results[0], 'q'], [results[1], 'm'], [results[2], 't']] as const) {
+    for (const [r, id] of [
+      [results[0], 'q'],
+      [results[1], 'm'],
+      [results[2], 't'],
+    ] as const) {
       expectError(r!, id, /HTTP 401/);
       expect(r!.content).not.toMatch(/wrong-key|wrong-token|nope/);
     }
@@ -489,7 +510,11 @@ describe('tool usage limits', () => {
     // A different tool, or a break in the run, is fine.
     const other = await runOne('search_hadith', { query: 'x' }, { priorCalls: ['search_quran', 'search_quran', 'search_quran'] });
     expect(documentsOf(other)).toHaveLength(2);
-    const broken = await runOne('search_quran', { query: 'x' }, { priorCalls: ['search_quran', 'search_hadith', 'search_quran', 'search_quran'] });
+    const broken = await runOne(
+      'search_quran',
+      { query: 'x' },
+      { priorCalls: ['search_quran', 'search_hadith', 'search_quran', 'search_quran'] },
+    );
     expect(documentsOf(broken)).toHaveLength(3);
   });
 

@@ -25,13 +25,18 @@ afterAll(async () => {
 
 const t0 = new Date(Date.UTC(2026, 4, 1, 8, 0, 0, 0));
 const conversation = () => [
-  { id: 'u1', role: 'user' as const, content: [{ type: 'text', text: 'Is witr obligatory?' }], created_at: t0, user_id: 'owner-secret', feedback: { class: 'thumbsdown', comment: 'private note' } },
+  {
+    id: 'u1',
+    role: 'user' as const,
+    content: [{ type: 'text', text: 'Is witr obligatory?' }],
+    created_at: t0,
+    user_id: 'owner-secret',
+    feedback: { class: 'thumbsdown', comment: 'private note' },
+  },
   {
     id: 'a1',
     role: 'assistant' as const,
-    content: [
-      { type: 'tool_use', id: 'toolu_9', name: 'search_hadith', input: { query: 'witr' } },
-    ],
+    content: [{ type: 'tool_use', id: 'toolu_9', name: 'search_hadith', input: { query: 'witr' } }],
     created_at: t0,
   },
   {
@@ -43,7 +48,13 @@ const conversation = () => [
   {
     id: 'a2',
     role: 'assistant' as const,
-    content: [{ type: 'text', text: 'Most scholars hold it is a stressed sunnah', citations: [{ type: 'char_location', cited_text: 'Witr is not obligatory', document_title: 'Sunan Abi Dawud 1416' }] }],
+    content: [
+      {
+        type: 'text',
+        text: 'Most scholars hold it is a stressed sunnah',
+        citations: [{ type: 'char_location', cited_text: 'Witr is not obligatory', document_title: 'Sunan Abi Dawud 1416' }],
+      },
+    ],
     created_at: t0,
   },
 ];
@@ -65,7 +76,14 @@ async function insertThread(userId: string, over: Partial<ThreadDoc> = {}): Prom
 }
 
 const share = async (token: string, threadId: string, body?: unknown) =>
-  call(shareThread, { method: 'POST', token, path: `/api/v3/share/${threadId}`, resource: '/api/v3/share/{id}', pathParameters: { id: threadId }, body });
+  call(shareThread, {
+    method: 'POST',
+    token,
+    path: `/api/v3/share/${threadId}`,
+    resource: '/api/v3/share/{id}',
+    pathParameters: { id: threadId },
+    body,
+  });
 
 const read = async (shareId: string, opts: { query?: Record<string, string>; headers?: Record<string, string> } = {}) =>
   call(getShare, { path: `/api/v3/share/${shareId}`, resource: '/api/v3/share/{id}', pathParameters: { id: shareId }, ...opts });
@@ -207,8 +225,18 @@ describe('GET /api/v3/share/{share_id}', () => {
     const t = await insertThread(user);
     const { json } = await share(token, t.thread_id);
     const before = await read(json.share_id);
-    await mongoThreadStore.appendMessages(user, t.thread_id, [{ id: 'late', role: 'user', content: [{ type: 'text', text: 'later' }], created_at: new Date() }], new Date());
-    const renamed = await call(renameThread, { method: 'POST', token, pathParameters: { thread_id: t.thread_id }, body: { name: 'Renamed' } });
+    await mongoThreadStore.appendMessages(
+      user,
+      t.thread_id,
+      [{ id: 'late', role: 'user', content: [{ type: 'text', text: 'later' }], created_at: new Date() }],
+      new Date(),
+    );
+    const renamed = await call(renameThread, {
+      method: 'POST',
+      token,
+      pathParameters: { thread_id: t.thread_id },
+      body: { name: 'Renamed' },
+    });
     expect(renamed.status).toBe(200);
     expect((await read(json.share_id)).json).toEqual(before.json);
     const deleted = await call(deleteThread, { method: 'DELETE', token, pathParameters: { thread_id: t.thread_id } });
@@ -263,7 +291,9 @@ describe('share ids', () => {
     const t = await insertThread(user);
     const ids = await import('#lib/ids.js');
     const taken = newShareId();
-    await (await sharesCollection()).insertOne({
+    await (
+      await sharesCollection()
+    ).insertOne({
       share_id: taken,
       thread_id: randomUUID(),
       user_id: newUser(),

@@ -152,7 +152,12 @@ describe('GET /api/v3/threads', () => {
       created_at: new Date(base),
       messages: [{ id: 'm1', role: 'user', content: [{ type: 'text', text: 'hi' }], created_at: new Date(base) }],
     });
-    const c = await insertThread(user, { name: 'mid', initial_source: 'android', updated_at: new Date(base + 1000), created_at: new Date(base) });
+    const c = await insertThread(user, {
+      name: 'mid',
+      initial_source: 'android',
+      updated_at: new Date(base + 1000),
+      created_at: new Date(base),
+    });
     await insertThread(newUser(), { name: 'someone else' });
     const res = await call(listThreads, { token });
     expect(res.status).toBe(200);
@@ -250,7 +255,13 @@ describe('GET /api/v3/threads/{thread_id}', () => {
       role: 'assistant' as const,
       content: [
         { type: 'text', text: 'Zakat is obligatory charity' },
-        { type: 'text', text: '.', citations: [{ type: 'char_location', cited_text: 'And establish prayer and give zakah', document_title: 'Quran 2:43', document_index: 0 }] },
+        {
+          type: 'text',
+          text: '.',
+          citations: [
+            { type: 'char_location', cited_text: 'And establish prayer and give zakah', document_title: 'Quran 2:43', document_index: 0 },
+          ],
+        },
         { type: 'future_block', payload: 1 },
       ],
       created_at: t0,
@@ -287,7 +298,8 @@ describe('GET /api/v3/threads/{thread_id}', () => {
       {
         id: 'a2',
         role: 'assistant',
-        content: 'Let me search.\n\nZakat is obligatory charity. [1]\n\n**Citations**:\n[1] Quran 2:43:\nAnd establish prayer and give zakah',
+        content:
+          'Let me search.\n\nZakat is obligatory charity. [1]\n\n**Citations**:\n[1] Quran 2:43:\nAnd establish prayer and give zakah',
         created_at: t0.toISOString(),
       },
     ]);
@@ -463,15 +475,43 @@ describe('authentication', () => {
     ['a Basic scheme', async () => ({ Authorization: 'Basic dXNlcjpwYXNz' }), 'Invalid authorization header format'],
     ['Bearer with no token', async () => ({ Authorization: 'Bearer ' }), 'Invalid authorization header format'],
     ['a garbage token', async () => ({ Authorization: 'Bearer not.a.jwt' }), 'Could not validate credentials'],
-    ['a bad signature', async () => ({ Authorization: `Bearer ${await sign({ user_id: user, type: 'access', exp: exp() }, 'HS256', new TextEncoder().encode('wrong-secret'))}` }), 'Could not validate credentials'],
-    ['alg none', async () => ({ Authorization: `Bearer ${b64({ alg: 'none', typ: 'JWT' })}.${b64({ user_id: user, type: 'access', exp: exp() })}.` }), 'Could not validate credentials'],
-    ['alg HS512', async () => ({ Authorization: `Bearer ${await sign({ user_id: user, type: 'access', exp: exp() }, 'HS512', new Uint8Array(64).fill(1))}` }), 'Could not validate credentials'],
+    [
+      'a bad signature',
+      async () => ({
+        Authorization: `Bearer ${await sign({ user_id: user, type: 'access', exp: exp() }, 'HS256', new TextEncoder().encode('wrong-secret'))}`,
+      }),
+      'Could not validate credentials',
+    ],
+    [
+      'alg none',
+      async () => ({ Authorization: `Bearer ${b64({ alg: 'none', typ: 'JWT' })}.${b64({ user_id: user, type: 'access', exp: exp() })}.` }),
+      'Could not validate credentials',
+    ],
+    [
+      'alg HS512',
+      async () => ({
+        Authorization: `Bearer ${await sign({ user_id: user, type: 'access', exp: exp() }, 'HS512', new Uint8Array(64).fill(1))}`,
+      }),
+      'Could not validate credentials',
+    ],
     ['an expired token', async () => ({ Authorization: `Bearer ${await tokenFor(user, { expiresIn: -60 })}` }), 'Token has expired'],
-    ['a token without exp', async () => ({ Authorization: `Bearer ${await sign({ user_id: user, type: 'access' })}` }), 'Could not validate credentials'],
+    [
+      'a token without exp',
+      async () => ({ Authorization: `Bearer ${await sign({ user_id: user, type: 'access' })}` }),
+      'Could not validate credentials',
+    ],
     ['a refresh token', async () => ({ Authorization: `Bearer ${await tokenFor(user, { type: 'refresh' })}` }), 'Invalid token type'],
     ['a reset token', async () => ({ Authorization: `Bearer ${await tokenFor(user, { type: 'reset' })}` }), 'Invalid token type'],
-    ['a user_id that is not a UUID', async () => ({ Authorization: `Bearer ${await tokenFor(user, { userId: '507f1f77bcf86cd799439011' })}` }), 'Invalid token identifier'],
-    ['a user_id operator object', async () => ({ Authorization: `Bearer ${await tokenFor(user, { userId: { $ne: null } })}` }), 'Invalid token identifier'],
+    [
+      'a user_id that is not a UUID',
+      async () => ({ Authorization: `Bearer ${await tokenFor(user, { userId: '507f1f77bcf86cd799439011' })}` }),
+      'Invalid token identifier',
+    ],
+    [
+      'a user_id operator object',
+      async () => ({ Authorization: `Bearer ${await tokenFor(user, { userId: { $ne: null } })}` }),
+      'Invalid token identifier',
+    ],
   ];
 
   it.each(cases)('rejects %s with 401, WWW-Authenticate: Bearer and a detail, writing nothing', async (_label, headers, detail) => {
@@ -497,7 +537,10 @@ describe('authentication', () => {
 
 describe('CORS', () => {
   it('answers an OPTIONS preflight without credentials', async () => {
-    const res = await call(createThread, { method: 'OPTIONS', headers: { Origin: 'https://askansari.ai', 'Access-Control-Request-Method': 'POST' } });
+    const res = await call(createThread, {
+      method: 'OPTIONS',
+      headers: { Origin: 'https://askansari.ai', 'Access-Control-Request-Method': 'POST' },
+    });
     expect(res.status).toBe(204);
     expect(res.headers).toMatchObject({
       'access-control-allow-origin': '*',
@@ -521,18 +564,32 @@ describe('?format=text with paging', () => {
     const user = newUser();
     const token = await tokenFor(user);
     const t0 = new Date(Date.UTC(2026, 5, 1));
-    const text = (id: string, role: 'user' | 'assistant', value: string) => ({ id, role, content: [{ type: 'text', text: value }], created_at: t0 });
+    const text = (id: string, role: 'user' | 'assistant', value: string) => ({
+      id,
+      role,
+      content: [{ type: 'text', text: value }],
+      created_at: t0,
+    });
     const t = await insertThread(user, {
       messages: [
         text('q1', 'user', 'First?'),
         text('a1', 'assistant', 'First answer.'),
         text('q2', 'user', 'Second?'),
-        { id: 'a2', role: 'assistant', content: [{ type: 'text', text: 'Searching.' }, { type: 'tool_use', id: 'toolu_p', name: 'search_quran', input: { query: 'x' } }], created_at: t0 },
+        {
+          id: 'a2',
+          role: 'assistant',
+          content: [
+            { type: 'text', text: 'Searching.' },
+            { type: 'tool_use', id: 'toolu_p', name: 'search_quran', input: { query: 'x' } },
+          ],
+          created_at: t0,
+        },
         { id: 'r2', role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_p', content: 'none' }], created_at: t0 },
         text('a3', 'assistant', 'Second answer.'),
       ],
     });
-    const page = (query: Record<string, string>) => call(getThread, { token, ...threadPath(t.thread_id), query: { format: 'text', ...query } });
+    const page = (query: Record<string, string>) =>
+      call(getThread, { token, ...threadPath(t.thread_id), query: { format: 'text', ...query } });
     const last = await page({ limit: '1' });
     expect([last.json.messages, last.json.has_more]).toEqual([
       [{ id: 'a3', role: 'assistant', content: 'Searching.\n\nSecond answer.', created_at: t0.toISOString() }],

@@ -228,10 +228,7 @@ export function buildStreamEvents(script: FakeScript, model: string, inputChars 
         },
       ]);
       for (const partial_json of chunk(JSON.stringify(block.input), size)) {
-        events.push([
-          'content_block_delta',
-          { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json } },
-        ]);
+        events.push(['content_block_delta', { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json } }]);
       }
     }
     events.push(['content_block_stop', { type: 'content_block_stop', index }]);

@@ -126,7 +126,7 @@ export const HADITH_RESULTS = [
     chapter_number: '1',
     chapter_english: 'Revelation',
     section_number: '1',
-    section_english: 'How the Divine Revelation started being revealed to Allah\'s Messenger',
+    section_english: "How the Divine Revelation started being revealed to Allah's Messenger",
     hadith_number: '1',
     ar_text: 'إِنَّمَا الأَعْمَالُ بِالنِّيَّاتِ، وَإِنَّمَا لِكُلِّ امْرِئٍ مَا نَوَى',
     en_text: 'The reward of deeds depends upon the intentions and every person will get the reward according to what he has intended.',
@@ -139,7 +139,7 @@ export const HADITH_RESULTS = [
     chapter_number: '55',
     chapter_english: 'The Book of Zuhd and Softening of Hearts',
     section_number: '13',
-    section_english: 'The Believer\'s Affair Is All Good',
+    section_english: "The Believer's Affair Is All Good",
     hadith_number: 2999,
     ar_text: 'عَجَبًا لأَمْرِ الْمُؤْمِنِ إِنَّ أَمْرَهُ كُلَّهُ خَيْرٌ',
     en_text: 'Strange are the ways of a believer for there is good in every affair of his.',
@@ -207,7 +207,12 @@ export const TAFSIR_RESULTS = [
     node: {
       id: 'node-4',
       text: 'عَنِ الْحَسَنِ قَالَ: الصَّبْرُ كَنْزٌ مِنْ كُنُوزِ الْجَنَّةِ.',
-      metadata: { bookId: FAKE_KEYS.bookId, versionId: FAKE_KEYS.versionId, pages: [], chapters: [{ index: 41, title: 'سورة البقرة: الآية 153' }] },
+      metadata: {
+        bookId: FAKE_KEYS.bookId,
+        versionId: FAKE_KEYS.versionId,
+        pages: [],
+        chapters: [{ index: 41, title: 'سورة البقرة: الآية 153' }],
+      },
     },
   },
   {
@@ -321,7 +326,13 @@ export async function startFakeSearch(options: FakeSearchOptions = {}): Promise<
       if (req.headers['x-api-key'] !== keys.kalimat) return reply(401, { message: 'Unauthorized' });
       if (!query.query) return reply(400, { message: 'query is required' });
       const n = clampInt(query.numResults, 1, 50, 10);
-      return respond(record, res, reply, () => (record.api === 'hadith' ? HADITH_RESULTS : QURAN_RESULTS).slice(0, n), () => []);
+      return respond(
+        record,
+        res,
+        reply,
+        () => (record.api === 'hadith' ? HADITH_RESULTS : QURAN_RESULTS).slice(0, n),
+        () => [],
+      );
     }
     if (req.method === 'POST' && segments.length === 4 && segments[0] === 'v2' && segments[1] === 'corpora' && segments[3] === 'query') {
       record.api = 'mawsuah';
@@ -493,7 +504,9 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   console.log('Settings for .env:');
   console.log(`KALIMAT_API_KEY=${k.kalimat}\nKALIMAT_BASE_URL=${fake.url}`);
   console.log(`VECTARA_API_KEY=${k.vectara}\nVECTARA_BASE_URL=${fake.url}\nMAWSUAH_VECTARA_CORPUS_KEY=${k.corpusKey}`);
-  console.log(`USUL_API_TOKEN=${k.usul}\nUSUL_BASE_URL=${fake.url}\nTAFSIR_ENCYC_BOOK_ID=${k.bookId}\nTAFSIR_ENCYC_VERSION_ID=${k.versionId}`);
+  console.log(
+    `USUL_API_TOKEN=${k.usul}\nUSUL_BASE_URL=${fake.url}\nTAFSIR_ENCYC_BOOK_ID=${k.bookId}\nTAFSIR_ENCYC_VERSION_ID=${k.versionId}`,
+  );
   const stop = () => {
     void fake.close().then(() => process.exit(0));
   };

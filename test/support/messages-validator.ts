@@ -14,14 +14,7 @@
 type Obj = Record<string, unknown>;
 
 /** Blocks the API accepts in a user turn. */
-const USER_BLOCK_TYPES = new Set([
-  'text',
-  'image',
-  'document',
-  'search_result',
-  'tool_result',
-  'container_upload',
-]);
+const USER_BLOCK_TYPES = new Set(['text', 'image', 'document', 'search_result', 'tool_result', 'container_upload']);
 
 /** Blocks the API accepts in an assistant turn (its own output types, echoed back). */
 const ASSISTANT_BLOCK_TYPES = new Set([
@@ -170,9 +163,7 @@ function checkDocumentBlock(block: Obj, path: string, w: Walk): void {
     if (typeof block.title !== 'string') {
       w.violations.push(`${path}.title: must be a string`);
     } else if (block.title.length > MAX_DOCUMENT_TITLE_LENGTH) {
-      w.violations.push(
-        `${path}.title: String should have at most ${MAX_DOCUMENT_TITLE_LENGTH} characters (got ${block.title.length})`,
-      );
+      w.violations.push(`${path}.title: String should have at most ${MAX_DOCUMENT_TITLE_LENGTH} characters (got ${block.title.length})`);
     }
   }
   if (block.context !== undefined && block.context !== null && typeof block.context !== 'string') {
@@ -343,7 +334,8 @@ function walkMessages(messages: unknown, w: Walk): void {
     const emptyAllowed = isLast && role === 'assistant';
     if (typeof content === 'string') {
       if (content.length === 0) {
-        if (!emptyAllowed) w.violations.push(`${mpath}: all messages must have non-empty content except for the optional final assistant message`);
+        if (!emptyAllowed)
+          w.violations.push(`${mpath}: all messages must have non-empty content except for the optional final assistant message`);
       } else if (content.trim().length === 0) {
         if (!emptyAllowed) w.violations.push(`${mpath}.content: text content blocks must contain non-whitespace text`);
       }
@@ -458,10 +450,7 @@ export function validateMessageHistory(messages: unknown): string[] {
 function historyUsesTools(messages: unknown): boolean {
   if (!Array.isArray(messages)) return false;
   return messages.some(
-    (m) =>
-      isObj(m) &&
-      Array.isArray(m.content) &&
-      m.content.some((b) => isObj(b) && (b.type === 'tool_use' || b.type === 'tool_result')),
+    (m) => isObj(m) && Array.isArray(m.content) && m.content.some((b) => isObj(b) && (b.type === 'tool_use' || b.type === 'tool_result')),
   );
 }
 

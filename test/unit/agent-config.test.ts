@@ -18,7 +18,12 @@ describe('assistant configuration', () => {
     for (const STAGE of ['local', 'test']) {
       const cfg = parseConfig({ ...base, STAGE });
       expect(cfg.ANTHROPIC_API_KEY).toBeUndefined();
-      expect(cfg).toMatchObject({ ANTHROPIC_MODEL: 'claude-sonnet-5-5', ANTHROPIC_MAX_TOKENS: 4096, ANTHROPIC_TIMEOUT_MS: 120_000, ANTHROPIC_MAX_RETRIES: 2 });
+      expect(cfg).toMatchObject({
+        ANTHROPIC_MODEL: 'claude-sonnet-5-5',
+        ANTHROPIC_MAX_TOKENS: 4096,
+        ANTHROPIC_TIMEOUT_MS: 120_000,
+        ANTHROPIC_MAX_RETRIES: 2,
+      });
     }
   });
 });

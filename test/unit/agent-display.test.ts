@@ -5,7 +5,12 @@ import { INTERRUPTED_NOTICE, renderReply, toTextMessages, TURN_SEPARATOR } from 
 import type { Block, Citation, Message } from '#lib/blocks/types.js';
 
 const at = new Date(Date.UTC(2026, 0, 1));
-const cite = (n: number): Citation => ({ type: 'char_location', cited_text: `cited ${n}`, document_title: `Source ${n}`, document_index: n });
+const cite = (n: number): Citation => ({
+  type: 'char_location',
+  cited_text: `cited ${n}`,
+  document_title: `Source ${n}`,
+  document_index: n,
+});
 
 /** Streams assistant messages through the renderer the way a turn does, delta by delta. */
 function stream(messages: Message[], split: (text: string) => string[]): string {
@@ -29,9 +34,25 @@ function stream(messages: Message[], split: (text: string) => string[]): string 
 describe('ReplyTextRenderer', () => {
   it('renders a reply exactly as renderReply does: separators only between messages with text, markers, appendix', () => {
     const messages: Message[] = [
-      { id: '1', role: 'assistant', content: [{ type: 'text', text: 'Let me search.' }, { type: 'tool_use', id: 't', name: 'n', input: {} }], created_at: at },
+      {
+        id: '1',
+        role: 'assistant',
+        content: [
+          { type: 'text', text: 'Let me search.' },
+          { type: 'tool_use', id: 't', name: 'n', input: {} },
+        ],
+        created_at: at,
+      },
       { id: '2', role: 'user', content: [{ type: 'tool_result', tool_use_id: 't', content: 'r' }], created_at: at },
-      { id: '3', role: 'assistant', content: [{ type: 'text', text: '\n\n ' }, { type: 'tool_use', id: 'u', name: 'n', input: {} }], created_at: at },
+      {
+        id: '3',
+        role: 'assistant',
+        content: [
+          { type: 'text', text: '\n\n ' },
+          { type: 'tool_use', id: 'u', name: 'n', input: {} },
+        ],
+        created_at: at,
+      },
       { id: '4', role: 'user', content: [{ type: 'tool_result', tool_use_id: 'u', content: 'r' }], created_at: at },
       {
         id: '5',
@@ -51,7 +72,9 @@ describe('ReplyTextRenderer', () => {
   });
 
   it('ends an interrupted reply with the notice, after the appendix', () => {
-    const messages: Message[] = [{ id: '1', role: 'assistant', content: [{ type: 'text', text: 'Half', citations: [cite(1)] }], created_at: at, interrupted: true }];
+    const messages: Message[] = [
+      { id: '1', role: 'assistant', content: [{ type: 'text', text: 'Half', citations: [cite(1)] }], created_at: at, interrupted: true },
+    ];
     expect(stream(messages, (t) => [t])).toBe(`Half [1]\n\n**Citations**:\n[1] Source 1:\ncited 1${INTERRUPTED_NOTICE}`);
     expect(stream([{ id: '1', role: 'assistant', content: [], created_at: at, interrupted: true }], (t) => [t])).toBe(INTERRUPTED_NOTICE);
   });
@@ -75,12 +98,13 @@ describe('ReplyTextRenderer', () => {
         });
         const last = r === rounds - 1;
         messages.push({ id: `a${r}`, role: 'assistant', content, created_at: at, ...(last && rand(4) === 0 ? { interrupted: true } : {}) });
-        if (!last) messages.push({ id: `t${r}`, role: 'user', content: [{ type: 'tool_result', tool_use_id: 'x', content: 'r' }], created_at: at });
+        if (!last)
+          messages.push({ id: `t${r}`, role: 'user', content: [{ type: 'tool_result', tool_use_id: 'x', content: 'r' }], created_at: at });
       }
       const split = (t: string) => {
         const chars = Array.from(t);
         const out: string[] = [];
-        for (let i = 0; i < chars.length; ) {
+        for (let i = 0; i < chars.length;) {
           const k = 1 + rand(4);
           out.push(chars.slice(i, i + k).join(''));
           i += k;

@@ -25,7 +25,11 @@ const doc = (title: string, enabled: boolean | undefined = true): Block => ({
   context: 'Retrieved from the Holy Quran',
   ...(enabled === undefined ? {} : { citations: { enabled } }),
 });
-const result = (id: string, content: unknown = [text('Please see the references below.'), doc('Quran 1:1')], extra: Record<string, unknown> = {}): Block => ({
+const result = (
+  id: string,
+  content: unknown = [text('Please see the references below.'), doc('Quran 1:1')],
+  extra: Record<string, unknown> = {},
+): Block => ({
   type: 'tool_result',
   tool_use_id: id,
   content,
@@ -93,7 +97,11 @@ describe('toModelMessages', () => {
       { role: 'assistant', content: [toolUse('toolu_a'), toolUse('toolu_b', 'search_hadith')] },
       {
         role: 'user',
-        content: [{ type: 'tool_result', tool_use_id: 'toolu_a', content: MISSING_RESULT_TEXT, is_error: true }, result('toolu_b'), text('extra note')],
+        content: [
+          { type: 'tool_result', tool_use_id: 'toolu_a', content: MISSING_RESULT_TEXT, is_error: true },
+          result('toolu_b'),
+          text('extra note'),
+        ],
       },
       { role: 'assistant', content: [toolUse('toolu_c')] },
       { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_c', content: MISSING_RESULT_TEXT, is_error: true }] },
@@ -103,7 +111,11 @@ describe('toModelMessages', () => {
   });
 
   it('answers a tool_use left open at the end of the thread in front of the new question', () => {
-    const out = normalise([msg('user', [text('Q1')]), msg('assistant', [text('Let me look.'), toolUse('toolu_open')]), msg('user', [text('Hello?')])]);
+    const out = normalise([
+      msg('user', [text('Q1')]),
+      msg('assistant', [text('Let me look.'), toolUse('toolu_open')]),
+      msg('user', [text('Hello?')]),
+    ]);
     expect(out[2]).toEqual({
       role: 'user',
       content: [{ type: 'tool_result', tool_use_id: 'toolu_open', content: MISSING_RESULT_TEXT, is_error: true }, text('Hello?')],
@@ -127,7 +139,14 @@ describe('toModelMessages', () => {
   it('drops blocks a role cannot carry and types it does not send back', () => {
     const out = normalise([
       msg('assistant', [text('A leading assistant message is dropped')]),
-      msg('user', [text('Q'), toolUse('toolu_in_user'), { type: 'thinking', thinking: 't', signature: 's' }, { type: 'mystery', x: 1 }, 42, 'bare string']),
+      msg('user', [
+        text('Q'),
+        toolUse('toolu_in_user'),
+        { type: 'thinking', thinking: 't', signature: 's' },
+        { type: 'mystery', x: 1 },
+        42,
+        'bare string',
+      ]),
       msg('assistant', [
         { type: 'thinking', thinking: 'hmm', signature: 'sig' },
         text('A'),
@@ -199,7 +218,10 @@ describe('toModelMessages', () => {
       const count = r === 11 ? 11 : 10;
       stored.push(
         msg('user', [
-          result(`toolu_${r}`, [text('Please see the references below.'), ...Array.from({ length: count }, (_, i) => doc(`round ${r} doc ${i}`))]),
+          result(`toolu_${r}`, [
+            text('Please see the references below.'),
+            ...Array.from({ length: count }, (_, i) => doc(`round ${r} doc ${i}`)),
+          ]),
         ]),
       );
     }

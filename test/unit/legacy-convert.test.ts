@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Block, Message } from '#lib/blocks/types.js';
-import {
-  convertLegacyMessages,
-  MISSING_QUESTION_TEXT,
-  parseToolInput,
-  type LegacyMessageRow,
-} from '#lib/legacy/convert.js';
+import { convertLegacyMessages, MISSING_QUESTION_TEXT, parseToolInput, type LegacyMessageRow } from '#lib/legacy/convert.js';
 import {
   DOC_HADITH_LONG_TITLE,
   DOC_NO_RESULTS,
@@ -97,7 +92,14 @@ describe('plain text rows', () => {
     const out = convert([
       row(1, 'user', 'Salam'),
       row(2, 'assistant', ''),
-      row(3, 'assistant', JSON.stringify([{ type: 'text', text: '' }, { type: 'text', text: '   ' }])),
+      row(
+        3,
+        'assistant',
+        JSON.stringify([
+          { type: 'text', text: '' },
+          { type: 'text', text: '   ' },
+        ]),
+      ),
       row(4, 'assistant', 'Wa alaikum assalam!\n\n'),
       row(5, 'user', '   '),
     ]);
@@ -299,15 +301,10 @@ describe('Claude-era rows', () => {
     const out = convert([
       row(1, 'user', 'Patience?'),
       row(2, 'assistant', JSON.stringify([toolUse('toolu_01', 'search_quran', { query: 'patience' })])),
-      row(
-        3,
-        'user',
-        JSON.stringify([result('toolu_01', 'Please see the references below.'), DOC_QURAN_2_153, DOC_QURAN_39_10]),
-        {
-          tool_details: [result('toolu_01', 'Please see the references below.')],
-          ref_list: [DOC_QURAN_2_153, DOC_QURAN_39_10],
-        },
-      ),
+      row(3, 'user', JSON.stringify([result('toolu_01', 'Please see the references below.'), DOC_QURAN_2_153, DOC_QURAN_39_10]), {
+        tool_details: [result('toolu_01', 'Please see the references below.')],
+        ref_list: [DOC_QURAN_2_153, DOC_QURAN_39_10],
+      }),
     ]);
     expect(out[2]).toEqual(
       msg(3, 'user', [result('toolu_01', [text('Please see the references below.'), DOC_QURAN_2_153, DOC_QURAN_39_10])], 3),
@@ -506,7 +503,10 @@ describe('other tool-result spellings of the reference', () => {
   });
 
   it('removes cache_control and stringifies non-string document data', () => {
-    const multilingual = [{ lang: 'ar', text: 'نص' }, { lang: 'en', text: 'text' }];
+    const multilingual = [
+      { lang: 'ar', text: 'نص' },
+      { lang: 'en', text: 'text' },
+    ];
     const doc = { ...DOC_QURAN_2_153, source: { type: 'text', media_type: 'text/plain', data: multilingual } };
     const out = convert([
       row(1, 'user', JSON.stringify([{ type: 'text', text: 'Q', cache_control: { type: 'ephemeral' } }])),
@@ -652,9 +652,7 @@ describe('the seed data', () => {
 
   it('converts the debris seed thread without bare strings or disabled citations', () => {
     const out = convertLegacyMessages(threadRows(THREAD_IDS.debris));
-    expect(out.find((m) => m.id === '502')?.content).toEqual([
-      toolUse('toolu_02A', 'search_mawsuah', { query: 'selling gold on credit' }),
-    ]);
+    expect(out.find((m) => m.id === '502')?.content).toEqual([toolUse('toolu_02A', 'search_mawsuah', { query: 'selling gold on credit' })]);
     expect(out.find((m) => m.id === '503')?.content).toEqual([
       result('toolu_02A', [text('Please see the references below.'), text('No results found.')]),
     ]);

@@ -52,6 +52,12 @@ describe('parseLegacyShare', () => {
     expect(parseLegacyShare(ID, 'not json')).toBeNull();
     expect(parseLegacyShare(ID, '[1, 2]')).toBeNull();
     expect(parseLegacyShare(ID, 'null')).toBeNull();
-    expect(parseLegacyShare(ID, '{"messages": "x"}')?.share).toEqual({ share_id: ID, thread_name: null, created_at: null, expires_at: null, messages: [] });
+    expect(parseLegacyShare(ID, '{"messages": "x"}')?.share).toEqual({
+      share_id: ID,
+      thread_name: null,
+      created_at: null,
+      expires_at: null,
+      messages: [],
+    });
   });
 });

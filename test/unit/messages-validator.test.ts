@@ -28,11 +28,7 @@ function roundTrip(): Msg[] {
         {
           type: 'tool_result',
           tool_use_id: 'toolu_01',
-          content: [
-            { type: 'text', text: 'Please see the references below.' },
-            doc('Quran 7:156', true),
-            doc('Quran 21:107', true),
-          ],
+          content: [{ type: 'text', text: 'Please see the references below.' }, doc('Quran 7:156', true), doc('Quran 21:107', true)],
         },
       ],
     },
@@ -61,7 +57,10 @@ function roundTrip(): Msg[] {
 
 /** Expects at least one violation containing `fragment`. */
 function expectViolation(violations: string[], fragment: string | RegExp) {
-  expect(violations.some((v) => (typeof fragment === 'string' ? v.includes(fragment) : fragment.test(v))), violations.join('\n')).toBe(true);
+  expect(
+    violations.some((v) => (typeof fragment === 'string' ? v.includes(fragment) : fragment.test(v))),
+    violations.join('\n'),
+  ).toBe(true);
 }
 
 describe('validateMessageHistory', () => {
@@ -87,7 +86,13 @@ describe('validateMessageHistory', () => {
 
   it('rejects a bad role and a first message that is not from the user', () => {
     expectViolation(validateMessageHistory([{ role: 'system', content: 'x' }]), 'messages.0.role');
-    expectViolation(validateMessageHistory([{ role: 'assistant', content: 'x' }, { role: 'user', content: 'y' }]), 'first message');
+    expectViolation(
+      validateMessageHistory([
+        { role: 'assistant', content: 'x' },
+        { role: 'user', content: 'y' },
+      ]),
+      'first message',
+    );
   });
 
   it('rejects extra keys on a message (stored messages carry id/tool_name)', () => {
@@ -109,10 +114,7 @@ describe('validateMessageHistory', () => {
   });
 
   it('rejects a whitespace-only text block', () => {
-    expectViolation(
-      validateMessageHistory([{ role: 'user', content: [{ type: 'text', text: ' \n ' }] }]),
-      'non-whitespace text',
-    );
+    expectViolation(validateMessageHistory([{ role: 'user', content: [{ type: 'text', text: ' \n ' }] }]), 'non-whitespace text');
   });
 
   it('rejects citations on a text block that are not an array', () => {
@@ -293,7 +295,10 @@ describe('validateMessagesRequest', () => {
 
   it('rejects a bad system prompt', () => {
     expectViolation(validateMessagesRequest({ ...valid(), system: [{ type: 'image' }] }), 'system.0');
-    expectViolation(validateMessagesRequest({ ...valid(), system: [{ type: 'text', text: '' }] }), 'system.0: text content blocks must be non-empty');
+    expectViolation(
+      validateMessagesRequest({ ...valid(), system: [{ type: 'text', text: '' }] }),
+      'system.0: text content blocks must be non-empty',
+    );
     expectViolation(validateMessagesRequest({ ...valid(), system: 5 }), 'system:');
   });
 
@@ -304,7 +309,10 @@ describe('validateMessagesRequest', () => {
 
   it('rejects bad tools', () => {
     expectViolation(validateMessagesRequest({ ...valid(), tools: [{ ...tools[0], name: 'search quran' }] }), 'tools.0.name');
-    expectViolation(validateMessagesRequest({ ...valid(), tools: [{ name: 'x', input_schema: { type: 'array' } }] }), 'tools.0.input_schema.type');
+    expectViolation(
+      validateMessagesRequest({ ...valid(), tools: [{ name: 'x', input_schema: { type: 'array' } }] }),
+      'tools.0.input_schema.type',
+    );
     expectViolation(validateMessagesRequest({ ...valid(), tools: [{ name: 'x' }] }), 'tools.0.input_schema: Field required');
     expectViolation(validateMessagesRequest({ ...valid(), tools: [tools[0], tools[0]] }), 'tool names must be unique');
   });

@@ -109,11 +109,7 @@ export function toolLimitReached(history: readonly string[], name: string): bool
  * and, like in the reference, does not count as a call; every other call (unknown tool and bad input included)
  * does.
  */
-export async function runToolRound(
-  tools: SearchTool[],
-  toolUses: ToolUse[],
-  opts: RunToolRoundOptions,
-): Promise<ToolResultBlock[]> {
+export async function runToolRound(tools: SearchTool[], toolUses: ToolUse[], opts: RunToolRoundOptions): Promise<ToolResultBlock[]> {
   const byName = new Map(tools.map((t) => [t.name, t]));
   const history = [...(opts.priorCalls ?? [])];
   const limited = toolUses.map((use) => {
@@ -152,10 +148,22 @@ async function runOne(byName: Map<string, SearchTool>, use: ToolUse, opts: RunTo
     }
     const query = readQuery(use.input);
     if (query === undefined) {
-      return finish(opts, use, started, { outcome: 'invalid_input', documents: 0 }, errorResult(id, 'Invalid tool input: a non-empty "query" string is required.'));
+      return finish(
+        opts,
+        use,
+        started,
+        { outcome: 'invalid_input', documents: 0 },
+        errorResult(id, 'Invalid tool input: a non-empty "query" string is required.'),
+      );
     }
     if (query.length > MAX_QUERY_CHARS) {
-      return finish(opts, use, started, { outcome: 'invalid_input', documents: 0 }, errorResult(id, `Invalid tool input: the query is longer than ${MAX_QUERY_CHARS} characters.`));
+      return finish(
+        opts,
+        use,
+        started,
+        { outcome: 'invalid_input', documents: 0 },
+        errorResult(id, `Invalid tool input: the query is longer than ${MAX_QUERY_CHARS} characters.`),
+      );
     }
     if (opts.signal?.aborted) {
       return finish(opts, use, started, { outcome: 'cancelled', documents: 0 }, errorResult(id, 'The search was cancelled.'));

@@ -90,11 +90,7 @@ export function hadithTool(cfg: KalimatConfig): SearchTool {
       },
     },
     async search(query, signal) {
-      const results = await kalimatSearch(
-        cfg,
-        { query, numResults: String(NUM_RESULTS), indexes: '["sunnah_lk"]', getText: '2' },
-        signal,
-      );
+      const results = await kalimatSearch(cfg, { query, numResults: String(NUM_RESULTS), indexes: '["sunnah_lk"]', getText: '2' }, signal);
       const docs: DocumentBlock[] = [];
       for (const r of results) {
         const ar = str(r, 'ar_text');

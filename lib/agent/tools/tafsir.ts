@@ -91,8 +91,7 @@ export function tafsirTool(cfg: TafsirConfig): SearchTool {
         if (pageNo) titleParts.push(`Page ${pageNo}`);
         if (chapter) titleParts.push(`Chapter: ${chapter}`);
         const score = r.score;
-        const context =
-          typeof score === 'number' && Number.isFinite(score) ? `${CONTEXT} (Relevance score: ${score.toFixed(2)})` : CONTEXT;
+        const context = typeof score === 'number' && Number.isFinite(score) ? `${CONTEXT} (Relevance score: ${score.toFixed(2)})` : CONTEXT;
         docs.push(makeDocument(titleParts.join(', '), context, renderPlainText(text)));
       }
       return docs;
