@@ -11,11 +11,11 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { buildStreamEvents, type FakeScript, type RecordedBody } from '#test/support/fake-anthropic.js';
-import { startFakeSearch } from '#test/support/fake-search.js';
-import { installAwsLambdaPolyfill } from './lib/lambda-streaming.js';
-import { percentile } from './lib/bench.js';
-import { startMongoServer } from './lib/mongo-server.js';
+import { buildStreamEvents, type FakeScript, type RecordedBody } from '#support/fake-anthropic.js';
+import { startFakeSearch } from '#support/fake-search.js';
+import { installAwsLambdaPolyfill } from '#support/lambda-streaming.js';
+import { percentile } from '#support/bench.js';
+import { startMongoServer } from '#support/mongo-server.js';
 
 const TURNS = Number(process.env.BENCH_TURNS ?? 30);
 const DELTA_GAP_MS = 5;
@@ -93,8 +93,8 @@ async function main(): Promise<void> {
   const { threadsCollection } = await import('#lib/threads/mongo-store.js');
   const { repliesSettled } = await import('#lib/threads/messages.js');
   const { handler } = await import('#functions/add-message.js');
-  const { callStreaming } = await import('#test/support/lambda.js');
-  const { tokenFor } = await import('#test/support/auth.js');
+  const { callStreaming } = await import('#support/lambda.js');
+  const { tokenFor } = await import('#support/auth.js');
   await ensureIndexes(await getDb());
   const client = await getMongoClient();
   let commands: string[] = [];

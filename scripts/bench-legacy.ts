@@ -12,9 +12,9 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import { startLegacyDb } from './lib/legacy-dev-db.js';
-import { benchEnvironment, measure } from './lib/bench.js';
-import { startMongoServer } from './lib/mongo-server.js';
+import { startLegacyDb } from '#support/legacy-dev-db.js';
+import { benchEnvironment, measure } from '#support/bench.js';
+import { startMongoServer } from '#support/mongo-server.js';
 import { insertLegacyRows, type LegacyRows } from './legacy/seed-data.js';
 import { cloneSeedThreads, legacyUser, plainThread, reserveIds } from './legacy/synthetic.js';
 
@@ -49,8 +49,8 @@ async function main(): Promise<void> {
   const { threadsCollection } = await import('#lib/threads/mongo-store.js');
   const { closeLegacyPool } = await import('#lib/legacy/pool.js');
   const { migrateLegacy, MIGRATIONS } = await import('#lib/legacy/migrate.js');
-  const { call } = await import('#test/support/lambda.js');
-  const { tokenFor } = await import('#test/support/auth.js');
+  const { call } = await import('#support/lambda.js');
+  const { tokenFor } = await import('#support/auth.js');
   const getThread = (await import('#functions/get-thread.js')).handler;
   const listThreads = (await import('#functions/list-threads.js')).handler;
   const db = await getDb();

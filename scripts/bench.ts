@@ -6,8 +6,8 @@
  *  - each route's overhead over the bare driver call doing the same work.
  */
 import { randomUUID } from 'node:crypto';
-import { benchEnvironment, ITERATIONS, measure } from './lib/bench.js';
-import { startMongoServer } from './lib/mongo-server.js';
+import { benchEnvironment, ITERATIONS, measure } from '#support/bench.js';
+import { startMongoServer } from '#support/mongo-server.js';
 
 const THREADS = 1_000;
 
@@ -33,8 +33,8 @@ async function main(): Promise<void> {
   const { getDb, closeMongo } = await import('#lib/db/mongo.js');
   const { ensureIndexes } = await import('#lib/db/indexes.js');
   const { threadsCollection } = await import('#lib/threads/mongo-store.js');
-  const { call } = await import('#test/support/lambda.js');
-  const { tokenFor } = await import('#test/support/auth.js');
+  const { call } = await import('#support/lambda.js');
+  const { tokenFor } = await import('#support/auth.js');
   const fns = {
     list: (await import('#functions/list-threads.js')).handler,
     get: (await import('#functions/get-thread.js')).handler,

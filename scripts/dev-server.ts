@@ -13,8 +13,8 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { parse as parseYaml } from 'yaml';
-import { installAwsLambdaPolyfill, isStreamingHandler, LocalResponseStream } from './lib/lambda-streaming.js';
-import { startMongoServer, type MongoServerHandle } from './lib/mongo-server.js';
+import { installAwsLambdaPolyfill, isStreamingHandler, LocalResponseStream } from '#support/lambda-streaming.js';
+import { startMongoServer, type MongoServerHandle } from '#support/mongo-server.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** API Gateway's own payload limit; the handlers enforce the contract's smaller one. */
@@ -245,7 +245,7 @@ async function main(): Promise<void> {
     mongo = await startMongoServer({ persistFile: path.join(ROOT, '.data/mongo-dev'), log, allowMongod: false });
     process.env.MONGODB_URI = mongo.uri;
   }
-  const extra = await import('./lib/dev-services.js').then((m) => m.startDevServices(log));
+  const extra = await import('#support/dev-services.js').then((m) => m.startDevServices(log));
   // Config is read on first import of lib/, after the environment above is complete.
   const { config } = await import('#lib/config.js');
   const { ensureIndexes } = await import('#lib/db/indexes.js');

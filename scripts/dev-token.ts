@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { DEV_SECRET_KEY } from '#lib/dev-secret.js';
 import { isUuid } from '#lib/ids.js';
-import { mintToken } from './lib/tokens.js';
+import { mintToken } from '#support/tokens.js';
 
 const DEV_USER = '00000000-0000-4000-8000-000000000001';
 const userId = process.argv[2] === 'random' ? randomUUID() : (process.argv[2] ?? DEV_USER);

@@ -13,8 +13,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { openLegacyDevDb } from './lib/legacy-dev-db.js';
-import { startMongoServer } from './lib/mongo-server.js';
+import { openLegacyDevDb } from '#support/legacy-dev-db.js';
+import { startMongoServer } from '#support/mongo-server.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

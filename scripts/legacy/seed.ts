@@ -8,7 +8,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import pg from 'pg';
-import { openLegacyDevDb, LEGACY_SCHEMA } from '#scripts/lib/legacy-dev-db.js';
+import { openLegacyDevDb, LEGACY_SCHEMA } from '#support/legacy-dev-db.js';
 import { DEV_USER_ID, SEED_MESSAGES, SEED_SHARES, SEED_THREADS, seedLegacy } from './seed-data.js';
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);

@@ -6,11 +6,11 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Message } from '#lib/blocks/types.js';
 import type { ThreadDoc } from '#lib/threads/types.js';
-import { newUser, tokenFor } from '#test/support/auth.js';
-import { startFakeAnthropic, type FakeAnthropic, type FakeCitation } from '#test/support/fake-anthropic.js';
-import { QURAN_RESULTS, startFakeSearch, type FakeSearch } from '#test/support/fake-search.js';
-import { call, callStreaming, type CallOptions } from '#test/support/lambda.js';
-import { validateMessageHistory } from '#test/support/messages-validator.js';
+import { newUser, tokenFor } from '#support/auth.js';
+import { startFakeAnthropic, type FakeAnthropic, type FakeCitation } from '#support/fake-anthropic.js';
+import { QURAN_RESULTS, startFakeSearch, type FakeSearch } from '#support/fake-search.js';
+import { call, callStreaming, type CallOptions } from '#support/lambda.js';
+import { validateMessageHistory } from '#support/messages-validator.js';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const UUID7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;

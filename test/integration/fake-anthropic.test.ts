@@ -1,6 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeAnthropic, type FakeAnthropic } from '#test/support/fake-anthropic.js';
+import { startFakeAnthropic, type FakeAnthropic } from '#support/fake-anthropic.js';
 
 // Any name works with the fake; a current one keeps the SDK's deprecation warning out of the output.
 const MODEL = 'claude-sonnet-4-6';

@@ -3,9 +3,9 @@
  * request's retries, within its time budget. Its own mongo-java-server; see faults.test.ts for the outage case.
  */
 import { describe, expect, it } from 'vitest';
-import { newUser, tokenFor } from '#test/support/auth.js';
+import { newUser, tokenFor } from '#support/auth.js';
 import { useFaultServer } from '#test/support/fault-server.js';
-import { call } from '#test/support/lambda.js';
+import { call } from '#support/lambda.js';
 
 const fault = useFaultServer(25000);
 

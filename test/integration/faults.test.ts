@@ -3,9 +3,9 @@
  * 500 or a hang), and the next request after recovery works. faults-blip.test.ts shows a short blip ridden out.
  */
 import { describe, expect, it } from 'vitest';
-import { newUser, tokenFor } from '#test/support/auth.js';
+import { newUser, tokenFor } from '#support/auth.js';
 import { useFaultServer } from '#test/support/fault-server.js';
-import { call } from '#test/support/lambda.js';
+import { call } from '#support/lambda.js';
 
 const fault = useFaultServer(9000);
 

@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startLegacyDb } from '#scripts/lib/legacy-dev-db.js';
+import { startLegacyDb } from '#support/legacy-dev-db.js';
 import {
   DEV_USER_ID,
   OTHER_USER_ID,
@@ -20,9 +20,9 @@ import {
   seedLegacy,
 } from '#scripts/legacy/seed-data.js';
 import { cloneSeedThreads, legacyUser, plainThread } from '#scripts/legacy/synthetic.js';
-import { newUser, tokenFor } from '#test/support/auth.js';
-import { call } from '#test/support/lambda.js';
-import { validateMessageHistory } from '#test/support/messages-validator.js';
+import { newUser, tokenFor } from '#support/auth.js';
+import { call } from '#support/lambda.js';
+import { validateMessageHistory } from '#support/messages-validator.js';
 
 process.env.TZ = 'Asia/Kolkata';
 const legacy = await startLegacyDb();

@@ -9,12 +9,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startLegacyDb } from '#scripts/lib/legacy-dev-db.js';
+import { startLegacyDb } from '#support/legacy-dev-db.js';
 import { insertLegacyRows, SEED_FEEDBACK, SEED_MESSAGES, THREAD_IDS } from '#scripts/legacy/seed-data.js';
 import { cloneSeedThreads, legacyUser, plainThread, type ClonedThreads } from '#scripts/legacy/synthetic.js';
-import { newUser, tokenFor } from '#test/support/auth.js';
-import { call } from '#test/support/lambda.js';
-import { validateMessageHistory } from '#test/support/messages-validator.js';
+import { newUser, tokenFor } from '#support/auth.js';
+import { call } from '#support/lambda.js';
+import { validateMessageHistory } from '#support/messages-validator.js';
 
 const legacy = await startLegacyDb();
 process.env.LEGACY_DATABASE_URL = legacy.url;

@@ -4,9 +4,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startLegacyDb } from '#scripts/lib/legacy-dev-db.js';
-import { newUser, tokenFor } from '#test/support/auth.js';
-import { call } from '#test/support/lambda.js';
+import { startLegacyDb } from '#support/legacy-dev-db.js';
+import { newUser, tokenFor } from '#support/auth.js';
+import { call } from '#support/lambda.js';
 
 const legacy = await startLegacyDb();
 process.env.LEGACY_DATABASE_URL = legacy.url;

@@ -14,7 +14,7 @@ import {
   THREAD_IDS,
   seedLegacy,
 } from '#scripts/legacy/seed-data.js';
-import { validateMessageHistory } from '#test/support/messages-validator.js';
+import { validateMessageHistory } from '#support/messages-validator.js';
 
 const schemaSql = await readFile(new URL('../../scripts/legacy/schema.sql', import.meta.url), 'utf8');
 

@@ -6,8 +6,8 @@
 import { BSON } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message } from '#lib/blocks/types.js';
-import { newUser, tokenFor } from '#test/support/auth.js';
-import { call } from '#test/support/lambda.js';
+import { newUser, tokenFor } from '#support/auth.js';
+import { call } from '#support/lambda.js';
 
 const LIMIT = 64 * 1024;
 let mod: {

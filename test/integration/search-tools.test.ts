@@ -21,7 +21,7 @@ import {
   TAFSIR_RESULTS,
   startFakeSearch,
   type FakeSearch,
-} from '#test/support/fake-search.js';
+} from '#support/fake-search.js';
 
 let fake: FakeSearch;
 let cfg: ToolsConfig;

@@ -10,8 +10,8 @@ import { newShareId } from '#lib/ids.js';
 import { sharesCollection } from '#lib/share/snapshot.js';
 import { mongoThreadStore, threadsCollection } from '#lib/threads/mongo-store.js';
 import type { ThreadDoc } from '#lib/threads/types.js';
-import { newUser, tokenFor } from '#test/support/auth.js';
-import { call } from '#test/support/lambda.js';
+import { newUser, tokenFor } from '#support/auth.js';
+import { call } from '#support/lambda.js';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const DAY = 86_400_000;

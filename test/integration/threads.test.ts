@@ -11,8 +11,8 @@ import { ensureIndexes } from '#lib/db/indexes.js';
 import { DEV_SECRET_KEY } from '#lib/dev-secret.js';
 import { threadsCollection } from '#lib/threads/mongo-store.js';
 import type { ThreadDoc } from '#lib/threads/types.js';
-import { newUser, tokenFor } from '#test/support/auth.js';
-import { call, type CallOptions } from '#test/support/lambda.js';
+import { newUser, tokenFor } from '#support/auth.js';
+import { call, type CallOptions } from '#support/lambda.js';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;

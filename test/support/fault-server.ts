@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
-import { startMongoServer, type MongoServerHandle } from '#scripts/lib/mongo-server.js';
+import { startMongoServer, type MongoServerHandle } from '#support/mongo-server.js';
 
 export interface FaultSetup {
   server: MongoServerHandle;

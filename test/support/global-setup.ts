@@ -1,10 +1,10 @@
 /**
  * Starts the databases once for the whole run: MONGODB_URI when set, else a real mongod through
- * mongodb-memory-server when a binary can be had, else mongo-java-server (see scripts/lib/mongo-server.ts).
+ * mongodb-memory-server when a binary can be had, else mongo-java-server (see scripts/support/mongo-server.ts).
  * Workers inherit the environment set here.
  */
 import { MongoClient } from 'mongodb';
-import { startMongoServer } from '#scripts/lib/mongo-server.js';
+import { startMongoServer } from '#support/mongo-server.js';
 
 export default async function setup(): Promise<() => Promise<void>> {
   const mongo = await startMongoServer({ log: (m) => console.log(`[test] ${m}`) });

@@ -1,5 +1,5 @@
 /** Per test file, before any lib/ module is imported: a test stage, quiet logs, no EMF output, the Lambda streaming polyfill. */
-import { installAwsLambdaPolyfill } from '#scripts/lib/lambda-streaming.js';
+import { installAwsLambdaPolyfill } from '#support/lambda-streaming.js';
 
 process.env.STAGE = 'test';
 process.env.LOG_LEVEL ??= 'ERROR';

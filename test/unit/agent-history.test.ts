@@ -10,7 +10,7 @@ import {
   withCacheBreakpoint,
   type ModelMessage,
 } from '#lib/agent/history.js';
-import { validateMessageHistory } from '#test/support/messages-validator.js';
+import { validateMessageHistory } from '#support/messages-validator.js';
 
 const at = new Date(Date.UTC(2026, 0, 1));
 let seq = 0;

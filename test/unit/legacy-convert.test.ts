@@ -11,7 +11,7 @@ import {
   SEED_THREADS,
   THREAD_IDS,
 } from '#scripts/legacy/seed-data.js';
-import { validateMessageHistory } from '#test/support/messages-validator.js';
+import { validateMessageHistory } from '#support/messages-validator.js';
 
 const USER = '00000000-0000-4000-8000-000000000001';
 const at = (s: number): Date => new Date(Date.UTC(2025, 2, 1, 0, 0, s));

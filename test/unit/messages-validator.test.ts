@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validateMessageHistory, validateMessagesRequest } from '#test/support/messages-validator.js';
+import { validateMessageHistory, validateMessagesRequest } from '#support/messages-validator.js';
 
 type Msg = { role: string; content: unknown; [k: string]: unknown };
 

@@ -7,7 +7,7 @@
  * to fail, hang, answer slowly, answer with no results, invalid JSON or any body, per API and/or per query.
  *
  * Tests: `const fake = await startFakeSearch(); … fake.toolsConfig() … await fake.close();`
- * By hand: `npx tsx test/support/fake-search.ts --port 4020`, then point the *_BASE_URL settings at it.
+ * By hand: `npx tsx scripts/support/fake-search.ts --port 4020`, then point the *_BASE_URL settings at it.
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -494,7 +494,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-// Standalone: `npx tsx test/support/fake-search.ts --port 4020`
+// Standalone: `npx tsx scripts/support/fake-search.ts --port 4020`
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const i = process.argv.indexOf('--port');
   const port = i >= 0 ? Number(process.argv[i + 1]) : 4020;

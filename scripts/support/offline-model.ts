@@ -4,10 +4,10 @@
  * storage, thread names, ?format=text) with no credentials. The add-message route runs its real code path: the
  * real SDK, pointed at this server through ANTHROPIC_BASE_URL. Every answer says plainly that it is the stub.
  *
- * The server is test/support/fake-anthropic.ts, which also checks each request against the Messages API rules
+ * The server is scripts/support/fake-anthropic.ts, which also checks each request against the Messages API rules
  * (a violation is answered 400, as the real API would, and logged here).
  */
-import { startFakeAnthropic, type RecordedBody } from '#test/support/fake-anthropic.js';
+import { startFakeAnthropic, type RecordedBody } from '#support/fake-anthropic.js';
 
 export const OFFLINE_LABEL = '[Offline stub model, not Claude]';
 

@@ -1,7 +1,7 @@
 /** Calls real handlers with API Gateway REST (v1) events and a fake Lambda context. */
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { LocalResponseStream, type Prelude } from '#scripts/lib/lambda-streaming.js';
+import { LocalResponseStream, type Prelude } from '#support/lambda-streaming.js';
 
 export interface CallOptions {
   method?: string;

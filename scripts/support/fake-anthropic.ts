@@ -9,7 +9,7 @@
  * - Streams are written event by event (flushed, optional delay), with injectable failures: an HTTP error
  *   before the stream, an SSE `error` event mid-stream, or a dropped connection.
  *
- * Standalone: `npx tsx test/support/fake-anthropic.ts --port 4010` serves echo answers for manual runs.
+ * Standalone: `npx tsx scripts/support/fake-anthropic.ts --port 4010` serves echo answers for manual runs.
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -485,7 +485,7 @@ export async function startFakeAnthropic(
   };
 }
 
-/** Entry-point guard: true when run as `tsx test/support/fake-anthropic.ts`, false when imported. */
+/** Entry-point guard: true when run as `tsx scripts/support/fake-anthropic.ts`, false when imported. */
 function isMain(): boolean {
   const entry = process.argv[1];
   if (!entry) return false;

@@ -145,7 +145,7 @@ export async function openLegacyDevDb(
 }
 
 /**
- * The `npm start` starter (scripts/lib/dev-services.ts): LEGACY_DATABASE_URL when set, else the embedded dev
+ * The `npm start` starter (scripts/support/dev-services.ts): LEGACY_DATABASE_URL when set, else the embedded dev
  * database, whose URL it puts in LEGACY_DATABASE_URL for lib/ to read.
  */
 export async function startLegacyDevService(log: (msg: string) => void): Promise<{ stop(): Promise<void> }> {

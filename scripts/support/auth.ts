@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DEV_SECRET_KEY } from '#lib/dev-secret.js';
-import { mintToken, type MintOptions } from '#scripts/lib/tokens.js';
+import { mintToken, type MintOptions } from '#support/tokens.js';
 
 /** A fresh user per test keeps tests independent in one database. */
 export const newUser = (): string => randomUUID();
