@@ -1,14 +1,11 @@
-import { z } from 'zod';
+/** GET /api/v3/share/{share_id}: public, no login; any Authorization header is ignored. */
 import { withHttp } from '#lib/http/middleware.js';
-import { readShare } from '#lib/share/snapshot.js';
+import { SharePath, ShareQuery } from '#lib/services/schemas.js';
+import { readShare } from '#lib/services/shares.js';
 import { messagesView } from '#lib/threads/views.js';
 
-// {id}: API Gateway allows one variable name per path level (POST /share/{id} takes a thread id).
-const SharePath = z.object({ id: z.string() });
-const ShareQuery = z.object({ format: z.enum(['json', 'text']).default('json') });
 const MAX_AGE_S = 3600;
 
-/** GET /api/v3/share/{share_id}: public, no login; any Authorization header is ignored. */
 export const handler = withHttp(
   { route: 'GET /share/{share_id}', auth: false, path: SharePath, query: ShareQuery },
   async ({ path, query }) => {

@@ -1,9 +1,9 @@
+/** GET /api/v3/threads/{thread_id}: one thread with its messages (blocks, or ?format=text). */
 import { withHttp } from '#lib/http/middleware.js';
-import { GetThreadQuery, ThreadPathSchema } from '#lib/threads/schemas.js';
-import { getThread } from '#lib/threads/service.js';
+import { GetThreadQuery, ThreadPathSchema } from '#lib/services/schemas.js';
+import { getThread } from '#lib/services/threads.js';
 import { textPageView, threadView } from '#lib/threads/views.js';
 
-/** GET /api/v3/threads/{thread_id}: one thread with its messages (blocks, or ?format=text). */
 export const handler = withHttp(
   { route: 'GET /threads/{thread_id}', path: ThreadPathSchema, query: GetThreadQuery },
   async ({ userId, path, query }) => {

@@ -91,7 +91,7 @@ async function main(): Promise<void> {
   const { getMongoClient, getDb, closeMongo } = await import('#lib/db/mongo.js');
   const { ensureIndexes } = await import('#lib/db/indexes.js');
   const { threadsCollection } = await import('#lib/threads/mongo-store.js');
-  const { repliesSettled } = await import('#lib/threads/messages.js');
+  const { repliesSettled } = await import('#lib/agent/reply.js');
   const { handler } = await import('#functions/add-message.js');
   const { callStreaming } = await import('#support/lambda.js');
   const { tokenFor } = await import('#support/auth.js');

@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   const { getDb, closeMongo } = await import('#lib/db/mongo.js');
   const { ensureIndexes } = await import('#lib/db/indexes.js');
   const { threadsCollection } = await import('#lib/threads/mongo-store.js');
-  const { closeLegacyPool } = await import('#lib/legacy/pool.js');
+  const { closeLegacyPool } = await import('#lib/db/pg.js');
   const { migrateLegacy, MIGRATIONS } = await import('#lib/legacy/migrate.js');
   const { call } = await import('#support/lambda.js');
   const { tokenFor } = await import('#support/auth.js');

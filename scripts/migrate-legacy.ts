@@ -130,7 +130,7 @@ async function main(): Promise<number> {
     // lib/ reads its configuration on first import, after the environment above is complete.
     const { migrateLegacy, verifyLegacy } = await import('#lib/legacy/migrate.js');
     const { closeMongo } = await import('#lib/db/mongo.js');
-    const { closeLegacyPool } = await import('#lib/legacy/pool.js');
+    const { closeLegacyPool } = await import('#lib/db/pg.js');
     cleanups.unshift(closeMongo, closeLegacyPool);
 
     const progress = progressPrinter();

@@ -1,8 +1,8 @@
+/** Bearer-token authentication against the existing auth system's HS256 access tokens. */
 import { errors as joseErrors, jwtVerify } from 'jose';
 import { config } from '#lib/config.js';
 import { UnauthorizedError } from '#lib/errors.js';
 import { isUuid } from '#lib/ids.js';
-import { tokenIsActive } from '#lib/legacy/tokens.js';
 
 const secret = new TextEncoder().encode(config.SECRET_KEY);
 
@@ -29,8 +29,10 @@ export async function authenticate(authorization: string | undefined): Promise<s
     throw new UnauthorizedError('Invalid token identifier');
   }
   const userId = payload.user_id.toLowerCase();
-  if (config.REQUIRE_TOKEN_IN_DB && !(await tokenIsActive(userId, token))) {
-    throw new UnauthorizedError('Could not validate credentials');
+  if (config.REQUIRE_TOKEN_IN_DB) {
+    // Loaded only where configured: most deployments never need the PostgreSQL driver here.
+    const { tokenIsActive } = await import('#lib/db/pg.js');
+    if (!(await tokenIsActive(userId, token))) throw new UnauthorizedError('Could not validate credentials');
   }
   return userId;
 }

@@ -9,7 +9,7 @@
 import type pg from 'pg';
 import type { Source } from '#lib/threads/types.js';
 import type { LegacyMessageRow } from './convert.js';
-import { getLegacyPool } from './pool.js';
+import { getLegacyPool } from '#lib/db/pg.js';
 
 /** What `pg` offers: a pool or a checked-out client. */
 export type Queryable = Pick<pg.Pool, 'query'>;

@@ -12,7 +12,7 @@ import { withDbRetry } from '#lib/db/retry.js';
 import { mongoThreadStore, threadsCollection } from '#lib/threads/mongo-store.js';
 import { pageOf } from '#lib/threads/paging.js';
 import { packForMongo, writeChunks } from '#lib/threads/overflow.js';
-import type { ListPage, MessagePage, ThreadDoc, ThreadRecord, ThreadStore, ThreadSummary } from '#lib/threads/types.js';
+import type { FallbackThreadStore, ListPage, MessagePage, ThreadDoc, ThreadRecord, ThreadSummary } from '#lib/threads/types.js';
 import { convertLegacyMessages } from './convert.js';
 import { recordLegacyFallback } from './observe.js';
 import {
@@ -81,7 +81,7 @@ export async function readLegacyThread(userId: string, threadId: string): Promis
   return { row, messages: convertLegacyMessages(rows.get(threadId) ?? []) };
 }
 
-export const legacyThreadStore: ThreadStore & { copyToMongo(userId: string, threadId: string): Promise<ThreadRecord | null> } = {
+export const legacyThreadStore: FallbackThreadStore = {
   storage: 'legacy',
 
   /**

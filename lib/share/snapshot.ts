@@ -1,15 +1,13 @@
+/** Share snapshots in MongoDB: the frozen copy a public link opens, its unguessable id, its expiry. */
 import type { Collection } from 'mongodb';
 import type { Message } from '#lib/blocks/types.js';
-import { config } from '#lib/config.js';
 import { isDuplicateKey } from '#lib/db/faults.js';
 import { getDb } from '#lib/db/mongo.js';
 import { withDbRetry } from '#lib/db/retry.js';
-import { HttpError, NotFoundError } from '#lib/errors.js';
+import { HttpError } from '#lib/errors.js';
+import { newShareId } from '#lib/ids.js';
 import { messageBytes } from '#lib/threads/overflow.js';
-import { isUuid, newShareId } from '#lib/ids.js';
-import { legacyEnabled } from '#lib/legacy/pool.js';
-import { readLegacyShare } from '#lib/legacy/share.js';
-import { getThread } from '#lib/threads/service.js';
+import type { ThreadRecord } from '#lib/threads/types.js';
 
 export const SHARES = 'shared_threads';
 export const SHARE_NOT_FOUND = 'Share not found';
@@ -46,33 +44,38 @@ export async function sharesCollection(): Promise<Collection<ShareDoc>> {
   return (await getDb()).collection<ShareDoc>(SHARES);
 }
 
-/** Snapshots the caller's thread (any store) into a new share. Each call creates a new share. */
-export async function createShare(userId: string, threadId: string, expiresInDays?: number): Promise<ShareDoc> {
-  const thread = await getThread(userId, threadId); // 404 when absent or not the caller's
-  const now = new Date();
-  const days = expiresInDays ?? config.SHARE_DEFAULT_EXPIRES_DAYS;
-  const base = {
+/**
+ * The share of `thread` as it is now (without its id): the whole thread, minus what is the owner's business
+ * (owner id, feedback, token usage). 413 when the copy could not fit in one MongoDB document.
+ */
+export function snapshotOf(
+  thread: ThreadRecord,
+  userId: string,
+  expiresInDays: number | undefined,
+  now = new Date(),
+): Omit<ShareDoc, 'share_id'> {
+  const share = {
     thread_id: thread.thread_id,
     user_id: userId,
     created_at: now,
-    expires_at: days === undefined ? null : new Date(now.getTime() + days * DAY_MS),
+    expires_at: expiresInDays === undefined ? null : new Date(now.getTime() + expiresInDays * DAY_MS),
     snapshot: {
       thread_name: thread.name,
       initial_source: thread.initial_source,
       created_at: thread.created_at,
       updated_at: thread.updated_at,
-      // Owner id, private feedback and token usage are the owner's business, not the public's.
       messages: thread.messages.map(({ user_id: _owner, feedback: _feedback, usage: _usage, ...m }) => m as Message),
     },
   };
-  // A snapshot is one document, so it must fit under MongoDB's 16 MB limit with room for its envelope.
-  if (messageBytes(base.snapshot.messages) > MAX_SNAPSHOT_BYTES) {
-    throw new HttpError(413, 'Thread too large to share');
-  }
+  if (messageBytes(share.snapshot.messages) > MAX_SNAPSHOT_BYTES) throw new HttpError(413, 'Thread too large to share');
+  return share;
+}
+
+/** Stores a new share under a fresh id: 128 random bits collide essentially never; the unique index makes sure. */
+export async function insertShare(share: Omit<ShareDoc, 'share_id'>): Promise<ShareDoc> {
   const col = await sharesCollection();
-  // 128 random bits collide essentially never; the unique index makes sure, and a collision is retried.
   for (let attempt = 0; ; attempt++) {
-    const doc: ShareDoc = { share_id: newShareId(), ...base };
+    const doc: ShareDoc = { share_id: newShareId(), ...share };
     try {
       await withDbRetry('shares.insert', () => col.insertOne({ ...doc }));
       return doc;
@@ -82,30 +85,20 @@ export async function createShare(userId: string, threadId: string, expiresInDay
   }
 }
 
-/**
- * Legacy shares (the SQL `share` table, UUID ids) are read when no MongoDB share matches and LEGACY_DATABASE_URL
- * is set. Imported here rather than registered from elsewhere, so the separately bundled get-share function has it.
- */
-const legacyShareReader: ((shareId: string) => Promise<PublicShare | null>) | undefined = legacyEnabled() ? readLegacyShare : undefined;
+/** Whether `shareId` has the shape of a share id of ours (22 base64url characters). */
+export const isShareId = (shareId: string): boolean => SHARE_ID_RE.test(shareId);
 
-/** The public read: unknown, malformed and expired ids are all the same 404 (expiry checked here, not left to TTL). */
-export async function readShare(shareId: string, now = new Date()): Promise<PublicShare> {
-  if (SHARE_ID_RE.test(shareId)) {
-    const doc = await withDbRetry('shares.read', async () =>
-      (await sharesCollection()).findOne({ share_id: shareId }, { projection: { _id: 0, user_id: 0, thread_id: 0 } }),
-    );
-    if (doc && (doc.expires_at === null || doc.expires_at.getTime() > now.getTime())) {
-      return {
-        share_id: doc.share_id,
-        thread_name: doc.snapshot.thread_name,
-        created_at: doc.created_at,
-        expires_at: doc.expires_at,
-        messages: doc.snapshot.messages,
-      };
-    }
-  } else if (isUuid(shareId) && legacyShareReader) {
-    const legacy = await legacyShareReader(shareId.toLowerCase());
-    if (legacy) return legacy;
-  }
-  throw new NotFoundError(SHARE_NOT_FOUND);
+/** An unexpired share by id, as the public sees it; null when unknown or expired (expiry checked here, not left to TTL). */
+export async function findShare(shareId: string, now = new Date()): Promise<PublicShare | null> {
+  const doc = await withDbRetry('shares.read', async () =>
+    (await sharesCollection()).findOne({ share_id: shareId }, { projection: { _id: 0, user_id: 0, thread_id: 0 } }),
+  );
+  if (!doc || (doc.expires_at !== null && doc.expires_at.getTime() <= now.getTime())) return null;
+  return {
+    share_id: doc.share_id,
+    thread_name: doc.snapshot.thread_name,
+    created_at: doc.created_at,
+    expires_at: doc.expires_at,
+    messages: doc.snapshot.messages,
+  };
 }

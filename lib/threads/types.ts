@@ -1,3 +1,4 @@
+/** The thread model shared by every store: documents, summaries, records, pages and the store interfaces. */
 import type { Message } from '#lib/blocks/types.js';
 
 export const SOURCES = ['web', 'ios', 'android', 'whatsapp', 'mcp'] as const;
@@ -52,7 +53,7 @@ export interface ListPage {
 }
 
 /**
- * What a thread store offers the service layer. MongoDB is the primary store; the legacy PostgreSQL store
+ * What a thread store offers the thread service. MongoDB is the primary store; the legacy PostgreSQL store
  * implements the same reads and writes, so the service can fall back without the handlers knowing.
  */
 export interface ThreadStore {
@@ -61,9 +62,13 @@ export interface ThreadStore {
   get(userId: string, threadId: string, page?: MessagePage): Promise<ThreadRecord | null>;
   rename(userId: string, threadId: string, name: string): Promise<ThreadSummary | null>;
   delete(userId: string, threadId: string): Promise<boolean>;
+}
+
+/** A store behind the primary one (the legacy PostgreSQL store): its threads move to MongoDB before any append. */
+export interface FallbackThreadStore extends ThreadStore {
   /**
-   * Fallback stores only: copies the caller's thread into MongoDB (same thread_id) and returns the MongoDB record;
-   * null when this store has no such thread of the caller. Safe when requests race: one copy, returned to each.
+   * Copies the caller's thread into MongoDB (same thread_id) and returns the MongoDB record; null when this store
+   * has no such thread of the caller. Safe when requests race: one copy, returned to each.
    */
-  copyToMongo?(userId: string, threadId: string): Promise<ThreadRecord | null>;
+  copyToMongo(userId: string, threadId: string): Promise<ThreadRecord | null>;
 }

@@ -40,7 +40,7 @@ beforeAll(async () => {
   });
   ({ handler: addMessage } = await import('#functions/add-message.js'));
   ({ handler: getThread } = await import('#functions/get-thread.js'));
-  ({ repliesSettled } = await import('#lib/threads/messages.js'));
+  ({ repliesSettled } = await import('#lib/agent/reply.js'));
   blocksText = await import('#lib/blocks/text.js');
   const db = await import('#lib/db/mongo.js');
   closeMongo = db.closeMongo;

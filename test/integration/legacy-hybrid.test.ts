@@ -37,10 +37,10 @@ const { handler: shareThread } = await import('#functions/share-thread.js');
 const { handler: getShare } = await import('#functions/get-share.js');
 const { getDb, closeMongo } = await import('#lib/db/mongo.js');
 const { ensureIndexes } = await import('#lib/db/indexes.js');
-const { closeLegacyPool } = await import('#lib/legacy/pool.js');
+const { closeLegacyPool } = await import('#lib/db/pg.js');
 const { legacyThreadStore } = await import('#lib/legacy/store.js');
 const { threadsCollection, mongoThreadStore } = await import('#lib/threads/mongo-store.js');
-const { requireMongoThread } = await import('#lib/threads/service.js');
+const { threadForAppend } = await import('#lib/services/threads.js');
 const { logger, metrics, shareRef } = await import('#lib/observability.js');
 
 const db = legacy.db;
@@ -286,7 +286,7 @@ describe('ownership of legacy threads', () => {
     const owner = (await call(listThreads, { token: await tokenFor(OTHER_USER_ID) })).json as { thread_id: string }[];
     expect(owner.map((t) => t.thread_id)).toEqual([THREAD_IDS.other]);
     expect(await sqlCounts(THREAD_IDS.other)).toEqual({ t: 1, m: 2, f: 0, name: 'Greetings' });
-    await expect(requireMongoThread(newUser(), THREAD_IDS.other)).rejects.toThrow('Thread not found');
+    await expect(threadForAppend(newUser(), THREAD_IDS.other)).rejects.toThrow('Thread not found');
     expect(await (await threadsCollection()).countDocuments({ thread_id: THREAD_IDS.other })).toBe(0);
   });
 });
@@ -354,7 +354,7 @@ describe('GET /api/v3/threads with legacy threads', () => {
     // to the top of the list while the SQL originals keep their old places, where they must not show up again.
     const copied = legacyThreads.slice(10).map((t) => t.thread.id);
     for (const [i, id] of copied.entries()) {
-      expect(await requireMongoThread(user, id)).toMatchObject({ thread_id: id, storage: 'mongodb' });
+      expect(await threadForAppend(user, id)).toMatchObject({ thread_id: id, storage: 'mongodb' });
       const at = new Date(base + 1_000_000 + i * 1000);
       await mongoThreadStore.appendMessages(
         user,
@@ -436,7 +436,7 @@ describe('rename, delete and share of legacy threads', () => {
   it('deletes both the MongoDB copy and the SQL thread of a copied legacy thread', async () => {
     const { user, token, rows } = await userWithLegacyThreads();
     const id = rows.ids.debris;
-    await requireMongoThread(user, id);
+    await threadForAppend(user, id);
     expect((await get(token, id)).json.storage).toBe('mongodb');
     expect((await del(token, id)).status).toBe(204);
     expect(await (await threadsCollection()).countDocuments({ thread_id: id })).toBe(0);
@@ -518,7 +518,7 @@ describe('adding to a legacy thread: copy into MongoDB first', () => {
     const legacyView = (await get(token, id)).json;
     const appended = await Promise.all(
       Array.from({ length: 6 }, async (_, i) => {
-        const thread = await requireMongoThread(user, id);
+        const thread = await threadForAppend(user, id);
         expect(thread).toMatchObject({ thread_id: id, storage: 'mongodb' });
         const m = { id: randomUUID(), role: 'user' as const, content: [{ type: 'text', text: `racer ${i}` }], created_at: new Date() };
         expect(await mongoThreadStore.appendMessages(user, id, [m], new Date())).toBe(true);

@@ -27,7 +27,7 @@ const { convertLegacyMessages } = await import('#lib/legacy/convert.js');
 const { legacyThreadStore } = await import('#lib/legacy/store.js');
 const { getDb, closeMongo } = await import('#lib/db/mongo.js');
 const { ensureIndexes } = await import('#lib/db/indexes.js');
-const { closeLegacyPool } = await import('#lib/legacy/pool.js');
+const { closeLegacyPool } = await import('#lib/db/pg.js');
 const { threadsCollection, mongoThreadStore } = await import('#lib/threads/mongo-store.js');
 const { handler: listThreads } = await import('#functions/list-threads.js');
 

@@ -18,7 +18,7 @@ const { handler: listThreads } = await import('#functions/list-threads.js');
 const { handler: createThread } = await import('#functions/create-thread.js');
 const { handler: getThread } = await import('#functions/get-thread.js');
 const { getDb, closeMongo } = await import('#lib/db/mongo.js');
-const { closeLegacyPool } = await import('#lib/legacy/pool.js');
+const { closeLegacyPool } = await import('#lib/db/pg.js');
 let stopped = false;
 
 afterAll(async () => {

@@ -13,7 +13,7 @@ const LIMIT = 64 * 1024;
 let mod: {
   store: typeof import('#lib/threads/mongo-store.js');
   overflow: typeof import('#lib/threads/overflow.js');
-  service: typeof import('#lib/threads/service.js');
+  service: typeof import('#lib/services/threads.js');
   getThread: unknown;
   deleteThread: unknown;
   shareThread: unknown;
@@ -27,7 +27,7 @@ beforeAll(async () => {
   mod = {
     store: await import('#lib/threads/mongo-store.js'),
     overflow: await import('#lib/threads/overflow.js'),
-    service: await import('#lib/threads/service.js'),
+    service: await import('#lib/services/threads.js'),
     getThread: (await import('#functions/get-thread.js')).handler,
     deleteThread: (await import('#functions/delete-thread.js')).handler,
     shareThread: (await import('#functions/share-thread.js')).handler,

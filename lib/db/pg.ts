@@ -1,13 +1,10 @@
+/** The container's client of the legacy PostgreSQL database (the old backend's): one small pg pool, created on first use. */
 import pg from 'pg';
 import { config } from '#lib/config.js';
 import { logger } from '#lib/observability.js';
 
 let pool: pg.Pool | undefined;
 
-/** Whether the legacy PostgreSQL store is configured (LEGACY_DATABASE_URL). When not, the hybrid layer is off. */
-export const legacyEnabled = (): boolean => config.LEGACY_DATABASE_URL !== undefined;
-
-/** The container's small pg pool for the legacy database, created on first use. */
 export function getLegacyPool(): pg.Pool {
   if (!config.LEGACY_DATABASE_URL) throw new Error('LEGACY_DATABASE_URL is not configured');
   if (!pool) {
@@ -30,4 +27,13 @@ export async function closeLegacyPool(): Promise<void> {
   const p = pool;
   pool = undefined;
   await p?.end();
+}
+
+/** Whether the token is still listed in the old backend's `access_tokens` table (a logout there revokes it here). */
+export async function tokenIsActive(userId: string, token: string): Promise<boolean> {
+  const { rowCount } = await getLegacyPool().query('SELECT 1 FROM access_tokens WHERE user_id = $1 AND token = $2 LIMIT 1', [
+    userId,
+    token,
+  ]);
+  return (rowCount ?? 0) > 0;
 }
