@@ -1,3 +1,4 @@
+/** The configuration: the environment parsed once with zod, failing at cold start with every bad variable named. */
 import { z } from 'zod';
 
 import { DEV_SECRET_KEY } from './dev-secret.js';
@@ -109,6 +110,13 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
   }
   return result.data;
+}
+
+/** The model key is required outside local stages, by the functions that call the model (lib/agent/client.ts). */
+export function assertModelKey(cfg: Config): void {
+  if (!cfg.ANTHROPIC_API_KEY && !cfg.isLocal) {
+    throw new Error(`Invalid configuration:\n  ANTHROPIC_API_KEY: is required in stage "${cfg.STAGE}"`);
+  }
 }
 
 // Parsed once per container: a bad deployment fails at cold start, not on some later request.

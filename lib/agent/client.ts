@@ -1,15 +1,9 @@
+/** The container's Anthropic client (one per container, explicit timeout and retries). */
 import Anthropic from '@anthropic-ai/sdk';
-import { config, type Config } from '#lib/config.js';
+import { assertModelKey, config } from '#lib/config.js';
 
-/**
- * Only the functions that talk to the model need its key: checked when this module loads, so add-message fails
- * at cold start with a clear message while the other functions run without it.
- */
-export function assertModelKey(cfg: Config): void {
-  if (!cfg.ANTHROPIC_API_KEY && !cfg.isLocal) {
-    throw new Error(`Invalid configuration:\n  ANTHROPIC_API_KEY: is required in stage "${cfg.STAGE}"`);
-  }
-}
+// Only the functions that talk to the model need its key: checked when this module loads, so add-message fails at
+// cold start with a clear message while the other functions run without it.
 assertModelKey(config);
 
 /**

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { replyFormat } from '#lib/agent/events.js';
-import { parseConfig } from '#lib/config.js';
-import { assertModelKey } from '#lib/agent/client.js';
+import { assertModelKey, parseConfig } from '#lib/config.js';
 
 const base = { MONGODB_URI: 'mongodb://localhost:27017', SECRET_KEY: 'a-real-secret-of-at-least-32-characters!!' };
 
