@@ -2,8 +2,6 @@
 import { z } from 'zod';
 
 import { DEV_SECRET_KEY } from './dev-secret.js';
-
-export { DEV_SECRET_KEY };
 const LOCAL_STAGES = new Set(['local', 'test']);
 
 const optionalString = z

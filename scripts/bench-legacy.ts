@@ -16,7 +16,7 @@ import { startLegacyDb } from '#support/legacy-dev-db.js';
 import { benchEnvironment, measure } from '#support/bench.js';
 import { startMongoServer } from '#support/mongo-server.js';
 import { insertLegacyRows, type LegacyRows } from './legacy/seed-data.js';
-import { cloneSeedThreads, legacyUser, plainThread, reserveIds } from './legacy/synthetic.js';
+import { cloneSeedThreads, plainThread, reserveIds } from './legacy/synthetic.js';
 
 const USERS = Number(process.env.BENCH_LEGACY_USERS ?? 200);
 

@@ -31,7 +31,7 @@ export interface EventEncoder {
 }
 
 /** The display text: text deltas, citation markers, separators between messages, appendix and notice. */
-export function textEncoder(): EventEncoder {
+function textEncoder(): EventEncoder {
   const r = new ReplyTextRenderer();
   return {
     encode(event) {
@@ -56,7 +56,7 @@ export function textEncoder(): EventEncoder {
 const line = (value: unknown): string => `${JSON.stringify(value)}\n`;
 
 /** One JSON object per line: text, tool_use, tool_result, message (every stored message), error, done. */
-export function ndjsonEncoder(): EventEncoder {
+function ndjsonEncoder(): EventEncoder {
   return {
     encode(event) {
       switch (event.type) {

@@ -26,7 +26,7 @@ import { SYSTEM_PROMPT } from './prompt.js';
 import { countedCalls, runToolRound, type SearchTool, type ToolCallReport, type ToolUse } from './tools/index.js';
 
 /** Model calls per user turn; the last one is made with `tool_choice: none`, so the turn ends with an answer. */
-export const MAX_ROUNDS = 10;
+const MAX_ROUNDS = 10;
 
 export interface ModelSettings {
   model: string;
@@ -58,9 +58,9 @@ export interface TurnOptions {
   logContext?: Record<string, unknown>;
 }
 
-export type TurnOutcome = 'complete' | 'failed_before_start' | 'interrupted';
+type TurnOutcome = 'complete' | 'failed_before_start' | 'interrupted';
 
-export interface TurnSummary {
+interface TurnSummary {
   outcome: TurnOutcome;
   rounds: number;
   stopReason?: StopReason | 'model_error';
@@ -292,7 +292,7 @@ class TurnRunner {
     if (p.type === 'text') {
       this.opts.emit({ type: 'text_block_end', citations: p.citations });
     } else if (p.type === 'tool_use') {
-      let input: unknown = {};
+      let input: unknown;
       try {
         input = p.json.trim() === '' ? {} : JSON.parse(p.json);
       } catch {

@@ -12,10 +12,10 @@ import { classifyDependencyError } from '#lib/db/faults.js';
 import { authenticate } from './auth.js';
 
 /** Request bodies larger than this are refused with 413 (the contract's limit). */
-export const MAX_BODY_BYTES = 256 * 1024;
+const MAX_BODY_BYTES = 256 * 1024;
 
 /** Custom response headers browsers may read (CORS hides them otherwise). */
-export const EXPOSED_HEADERS = ['X-Next-Cursor', 'X-Message-Id', 'X-Reply-Message-Id', 'Retry-After'];
+const EXPOSED_HEADERS = ['X-Next-Cursor', 'X-Message-Id', 'X-Reply-Message-Id', 'Retry-After'];
 
 export interface HttpResult {
   status: number;
@@ -81,7 +81,7 @@ const state = (request: { event: APIGatewayProxyEvent }): Internal => {
 };
 
 /** Turns zod issues into one short message that never echoes the input. */
-export function describeIssues(error: z.ZodError, where: string): string {
+function describeIssues(error: z.ZodError, where: string): string {
   const parts = error.issues.slice(0, 3).map((issue) => {
     const at = issue.path.length ? issue.path.join('.') : where;
     return `${at}: ${issue.message}`;

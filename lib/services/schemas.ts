@@ -6,7 +6,7 @@ import { isUuid } from '#lib/ids.js';
 import { normaliseName } from '#lib/threads/names.js';
 import { SOURCES } from '#lib/threads/types.js';
 
-export const ThreadIdSchema = z
+const ThreadIdSchema = z
   .string()
   .refine(isUuid, 'must be a UUID')
   .transform((s) => s.toLowerCase());
@@ -14,7 +14,7 @@ export const ThreadIdSchema = z
 export const ThreadPathSchema = z.object({ thread_id: ThreadIdSchema });
 
 /** A name: a string, trimmed, not blank, cut to 100 characters. */
-export const NameSchema = z
+const NameSchema = z
   .string()
   .max(10_000)
   .transform(normaliseName)
@@ -22,7 +22,7 @@ export const NameSchema = z
 
 const MAX_METADATA_BYTES = 16 * 1024;
 
-export const MetadataSchema = z
+const MetadataSchema = z
   .record(z.string(), z.unknown())
   .refine((m) => Buffer.byteLength(JSON.stringify(m), 'utf8') <= MAX_METADATA_BYTES, 'must be at most 16 KiB as JSON')
   .refine((m) => unsafeKey(m, 20) === undefined, 'keys must not start with "$" or contain "."');

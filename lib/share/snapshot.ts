@@ -9,7 +9,7 @@ import { newShareId } from '#lib/ids.js';
 import { messageBytes } from '#lib/threads/overflow.js';
 import type { ThreadRecord } from '#lib/threads/types.js';
 
-export const SHARES = 'shared_threads';
+const SHARES = 'shared_threads';
 export const SHARE_NOT_FOUND = 'Share not found';
 const DAY_MS = 86_400_000;
 const MAX_SNAPSHOT_BYTES = 15 * 1024 * 1024;

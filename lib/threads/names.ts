@@ -1,7 +1,7 @@
 /** Thread names: trimmed, at most 100 characters, and the name a thread gets from its first user message. */
 import type { Message } from '#lib/blocks/types.js';
 
-export const MAX_NAME_CHARS = 100;
+const MAX_NAME_CHARS = 100;
 
 /**
  * Trims a thread name and cuts it to 100 characters (code points, as PostgreSQL's VARCHAR(100) counts them),

@@ -3,7 +3,7 @@ import type { Message } from '#lib/blocks/types.js';
 
 export const SOURCES = ['web', 'ios', 'android', 'whatsapp', 'mcp'] as const;
 export type Source = (typeof SOURCES)[number];
-export type Storage = 'mongodb' | 'legacy';
+type Storage = 'mongodb' | 'legacy';
 
 /** A thread document in the `threads` collection. */
 export interface ThreadDoc {

@@ -20,7 +20,7 @@ import { validateMessagesRequest } from './messages-validator.js';
 /** A citation as the API returns it (e.g. `{type:'char_location', cited_text, document_index, document_title, start_char_index, end_char_index}`). */
 export type FakeCitation = { type: string } & Record<string, unknown>;
 
-export type FakeBlock =
+type FakeBlock =
   | {
       type: 'text';
       text: string;
@@ -30,7 +30,7 @@ export type FakeBlock =
     }
   | { type: 'tool_use'; id?: string; name: string; input: Record<string, unknown> };
 
-export interface FakeUsage {
+interface FakeUsage {
   input_tokens?: number;
   output_tokens?: number;
   cache_creation_input_tokens?: number;
@@ -68,7 +68,7 @@ export interface RecordedBody {
   [key: string]: unknown;
 }
 
-export interface RecordedRequest {
+interface RecordedRequest {
   method: string;
   path: string;
   headers: IncomingHttpHeaders;
@@ -88,7 +88,7 @@ export interface RecordedRequest {
   completed: boolean;
 }
 
-export type FakeResponder = (body: RecordedBody, request: RecordedRequest) => FakeScript;
+type FakeResponder = (body: RecordedBody, request: RecordedRequest) => FakeScript;
 
 export interface FakeAnthropic {
   /** Base URL for `new Anthropic({baseURL})` or `ANTHROPIC_BASE_URL` (no trailing slash, no `/v1`). */
@@ -155,7 +155,7 @@ function withIds(script: FakeScript): FakeScript {
 }
 
 /** The non-streaming answer: a complete Message object. */
-export function buildMessage(script: FakeScript, model: string, inputChars = 0): Record<string, unknown> {
+function buildMessage(script: FakeScript, model: string, inputChars = 0): Record<string, unknown> {
   return {
     id: nextId('msg'),
     type: 'message',
@@ -267,7 +267,7 @@ function lastUserText(body: RecordedBody): string {
 }
 
 /** The default script: a short text answer echoing the user. */
-export function echoScript(body: RecordedBody): FakeScript {
+function echoScript(body: RecordedBody): FakeScript {
   const text = lastUserText(body).trim();
   return { blocks: [{ type: 'text', text: text ? `Echo: ${text}` : 'Echo.' }] };
 }

@@ -14,9 +14,9 @@ import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import type { ToolsConfig } from '#lib/agent/tools/index.js';
 
-export type FakeApi = 'quran' | 'hadith' | 'mawsuah' | 'tafsir';
+type FakeApi = 'quran' | 'hadith' | 'mawsuah' | 'tafsir';
 
-export type FakeMode =
+type FakeMode =
   | { kind: 'ok' }
   /** Answer with this HTTP status (default 500) and a small JSON error body. */
   | { kind: 'fail'; status?: number }
@@ -31,7 +31,7 @@ export type FakeMode =
   /** HTTP 200 with this JSON body. */
   | { kind: 'respond'; body: unknown };
 
-export interface FakeModeMatch {
+interface FakeModeMatch {
   /** Only requests to this API (default: all). */
   api?: FakeApi;
   /** Only requests with exactly this query (`query` for Kalimat and Vectara, `q` for Usul). */
@@ -40,7 +40,7 @@ export interface FakeModeMatch {
   params?: Record<string, string>;
 }
 
-export interface RecordedRequest {
+interface RecordedRequest {
   api: FakeApi | 'unknown';
   method: string;
   /** The path without the query string. */

@@ -22,7 +22,7 @@ export interface CallResult {
   json: any;
 }
 
-export function apiEvent(opts: CallOptions = {}): APIGatewayProxyEvent {
+function apiEvent(opts: CallOptions = {}): APIGatewayProxyEvent {
   const headers: Record<string, string> = { ...(opts.headers ?? {}) };
   if (opts.token) headers.Authorization = `Bearer ${opts.token}`;
   let body: string | null = null;
@@ -61,7 +61,7 @@ export function apiEvent(opts: CallOptions = {}): APIGatewayProxyEvent {
   };
 }
 
-export function lambdaContext(timeoutMs = 29_000): Context {
+function lambdaContext(timeoutMs = 29_000): Context {
   const deadline = Date.now() + timeoutMs;
   return {
     callbackWaitsForEmptyEventLoop: false,

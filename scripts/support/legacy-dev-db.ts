@@ -21,8 +21,8 @@ import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const LEGACY_DEV_DIR = path.join(ROOT, '.data/legacy-pg');
-export const LEGACY_DEV_STATE = path.join(ROOT, '.data/legacy-pg.json');
+const LEGACY_DEV_DIR = path.join(ROOT, '.data/legacy-pg');
+const LEGACY_DEV_STATE = path.join(ROOT, '.data/legacy-pg.json');
 export const LEGACY_SCHEMA = path.join(ROOT, 'scripts/legacy/schema.sql');
 
 /** Connections the socket server accepts (each `pg` pool holds up to 2; tools may run beside `npm start`). */
@@ -41,7 +41,7 @@ interface DevState {
   mongodbUri?: string;
 }
 
-export async function applyLegacySchema(db: PGlite): Promise<void> {
+async function applyLegacySchema(db: PGlite): Promise<void> {
   await db.exec(await readFile(LEGACY_SCHEMA, 'utf8'));
 }
 
@@ -103,7 +103,7 @@ function readState(): DevState | undefined {
 }
 
 /** The dev database served by another running process (`npm start`, a seed or migration run), when there is one. */
-export async function runningLegacyDevDb(): Promise<DevState | undefined> {
+async function runningLegacyDevDb(): Promise<DevState | undefined> {
   const state = existsSync(LEGACY_DEV_STATE) ? readState() : undefined;
   if (!state || state.pid === process.pid || !alive(state.pid)) return undefined;
   return (await answers(state.url)) ? state : undefined;

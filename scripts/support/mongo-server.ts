@@ -25,7 +25,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const LAUNCHER_DIR = path.join(ROOT, 'scripts/mongo-java-server');
 const CACHE_DIR = path.join(ROOT, '.cache');
 
-export async function freePort(): Promise<number> {
+async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();

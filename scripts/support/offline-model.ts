@@ -9,7 +9,7 @@
  */
 import { startFakeAnthropic, type RecordedBody } from '#support/fake-anthropic.js';
 
-export const OFFLINE_LABEL = '[Offline stub model, not Claude]';
+const OFFLINE_LABEL = '[Offline stub model, not Claude]';
 
 /** The text of the last user question (its text blocks), shortened for the echo. */
 function lastQuestion(body: RecordedBody): string {
@@ -31,7 +31,7 @@ function lastQuestion(body: RecordedBody): string {
   return '';
 }
 
-export function offlineAnswer(body: RecordedBody): string {
+function offlineAnswer(body: RecordedBody): string {
   const question = lastQuestion(body);
   return (
     `**${OFFLINE_LABEL}** No ANTHROPIC_API_KEY is set, so this answer comes from the local stub that \`npm start\` ` +
@@ -42,12 +42,12 @@ export function offlineAnswer(body: RecordedBody): string {
   );
 }
 
-export interface OfflineModel {
+interface OfflineModel {
   url: string;
   stop(): Promise<void>;
 }
 
-export async function startOfflineModel(log: (msg: string) => void): Promise<OfflineModel> {
+async function startOfflineModel(log: (msg: string) => void): Promise<OfflineModel> {
   const fake = await startFakeAnthropic({
     host: '127.0.0.1',
     log: (line) => {

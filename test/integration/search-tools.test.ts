@@ -50,12 +50,6 @@ const doc = (title: string, context: string, data: string): DocumentBlock => ({
   citations: { enabled: true },
 });
 
-function tool(name: string): SearchTool {
-  const t = tools.find((x) => x.name === name);
-  if (!t) throw new Error(`tool ${name} not configured`);
-  return t;
-}
-
 async function runOne(name: string, input: unknown, opts: { timeoutMs?: number; priorCalls?: string[] } = {}) {
   const [result] = await runToolRound(tools, [{ id: 'toolu_1', name, input }], {
     timeoutMs: opts.timeoutMs ?? 5_000,
