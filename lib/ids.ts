@@ -1,3 +1,4 @@
+/** Identifiers: UUID v7 for threads and messages, 128-bit base64url share ids. */
 import { randomBytes } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 

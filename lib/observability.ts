@@ -1,3 +1,4 @@
+/** The logger and EMF metrics of every function, and non-reversible references to users and shares for logs. */
 import { createHash } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';

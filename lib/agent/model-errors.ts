@@ -1,3 +1,4 @@
+/** Model failures as client-safe upstream errors, and the reasons a turn stops early. */
 import { APIConnectionError, APIConnectionTimeoutError, APIError } from '@anthropic-ai/sdk';
 import { UpstreamError } from '#lib/errors.js';
 

@@ -1,3 +1,4 @@
+/** The streamed body of a reply: a push-based Readable that tells the turn when the client went away. */
 import { Readable } from 'node:stream';
 
 /**

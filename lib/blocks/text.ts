@@ -1,3 +1,4 @@
+/** Display text of messages (`?format=text` and the streamed reply): text blocks, citation markers, the appendix. */
 import { isTextBlock, type Block, type Citation, type Message } from './types.js';
 
 /**

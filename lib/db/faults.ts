@@ -1,3 +1,4 @@
+/** Which database failures are transient (retry, then 503) and which are a duplicate key. */
 import { MongoError, MongoNetworkError, MongoServerError, MongoServerSelectionError, MongoNetworkTimeoutError } from 'mongodb';
 import { ServiceUnavailableError } from '#lib/errors.js';
 

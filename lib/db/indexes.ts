@@ -1,3 +1,4 @@
+/** The MongoDB indexes of every collection, created idempotently by `npm run db:setup`. */
 import type { Db, IndexDescription } from 'mongodb';
 
 /**

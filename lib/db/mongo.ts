@@ -1,3 +1,4 @@
+/** The container's MongoDB client: one cached connect promise, cleared on failure. */
 import { MongoClient, type Db } from 'mongodb';
 import { config } from '#lib/config.js';
 

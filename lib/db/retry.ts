@@ -1,3 +1,4 @@
+/** Retries of transient database failures with backoff, within a time budget per request. */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { config } from '#lib/config.js';
 import { logger, metrics } from '#lib/observability.js';

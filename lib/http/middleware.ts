@@ -1,3 +1,4 @@
+/** The one middleware composition of every route: CORS, body rules, auth, validation, error mapping, logs and metrics. */
 import middy, { type MiddlewareObj, type Request } from '@middy/core';
 import httpCors from '@middy/http-cors';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';

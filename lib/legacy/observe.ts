@@ -1,3 +1,4 @@
+/** Logs and counts every use of the legacy store (LegacyFallbacks), with ids only. */
 import { logger, metrics } from '#lib/observability.js';
 
 /** What the hybrid layer did with the legacy store: one metric dimension value each. */

@@ -1,3 +1,4 @@
+/** The opaque keyset cursor of the thread list and the list order it encodes. */
 import { z } from 'zod';
 import { ValidationError } from '#lib/errors.js';
 

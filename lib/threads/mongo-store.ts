@@ -1,3 +1,4 @@
+/** The MongoDB thread store: one document per thread, messages embedded, every filter scoped to the owner. */
 import type { Collection, Filter } from 'mongodb';
 import type { Message } from '#lib/blocks/types.js';
 import { getDb } from '#lib/db/mongo.js';

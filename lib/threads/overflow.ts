@@ -1,3 +1,4 @@
+/** Overflow chunks: a long thread's oldest messages move out of its document before it nears 16 MB. */
 import { BSON, type Collection } from 'mongodb';
 import type { Message } from '#lib/blocks/types.js';
 import { config } from '#lib/config.js';

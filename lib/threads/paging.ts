@@ -1,3 +1,4 @@
+/** Message paging of one thread (`?limit`, `?before`): the bounds of a page. */
 import { NotFoundError } from '#lib/errors.js';
 import type { MessagePage } from './types.js';
 

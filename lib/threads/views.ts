@@ -1,3 +1,4 @@
+/** Wire shapes of threads and messages: what clients see of the stored documents. */
 import type { Message } from '#lib/blocks/types.js';
 import { toTextMessages } from '#lib/blocks/text.js';
 import { pageOf } from './paging.js';

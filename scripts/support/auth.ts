@@ -1,3 +1,4 @@
+/** Test users and their access tokens. */
 import { randomUUID } from 'node:crypto';
 import { DEV_SECRET_KEY } from '#lib/dev-secret.js';
 import { mintToken, type MintOptions } from '#support/tokens.js';

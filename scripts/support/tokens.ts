@@ -1,3 +1,4 @@
+/** Mints HS256 access tokens shaped like the existing auth system's (dev token, tests, benchmarks). */
 import { SignJWT } from 'jose';
 
 export interface MintOptions {

@@ -1,3 +1,4 @@
+/** The fake Messages API server speaks the streaming protocol as the real SDK parses it. */
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '#support/fake-anthropic.js';

@@ -1,3 +1,4 @@
+/** The legacy schema and seed data load into real PostgreSQL and cover every row shape. */
 import { readFile } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,3 +1,4 @@
+/** Shares through the real handlers: frozen snapshots, public reads, expiry, ids and cache headers. */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as deleteThread } from '#functions/delete-thread.js';

@@ -1,3 +1,4 @@
+/** The thread routes through the real handlers against MongoDB: auth, validation, ownership, list, get, rename, delete. */
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

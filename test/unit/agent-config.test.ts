@@ -1,3 +1,4 @@
+/** The assistant's configuration: the model key rule and the reply format chosen from Accept. */
 import { describe, expect, it } from 'vitest';
 import { replyFormat } from '#lib/agent/events.js';
 import { assertModelKey, parseConfig } from '#lib/config.js';

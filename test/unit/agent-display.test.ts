@@ -1,3 +1,4 @@
+/** The streamed display text equals the stored reply rendered afterwards. */
 import { describe, expect, it } from 'vitest';
 import { ReplyTextRenderer } from '#lib/agent/display.js';
 import { encoderFor, type TurnEvent } from '#lib/agent/events.js';

@@ -1,3 +1,4 @@
+/** The history normaliser always yields a history the Messages API accepts. */
 import { describe, expect, it } from 'vitest';
 import type { Block, Message } from '#lib/blocks/types.js';
 import {
