@@ -8,8 +8,11 @@ export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== nu
 export function stableJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => {
     if (!isObj(v)) return v;
-    const sorted: Obj = {};
-    for (const k of Object.keys(v).sort()) sorted[k] = v[k];
-    return sorted;
+    // fromEntries defines own properties: assigning would turn a "__proto__" field into a prototype and drop it.
+    return Object.fromEntries(
+      Object.keys(v)
+        .sort()
+        .map((k) => [k, v[k]]),
+    );
   });
 }

@@ -4,7 +4,9 @@
  * Reads MONGODB_URI / MONGODB_DB through lib/config.ts. Runbook: docs/disaster-recovery.md.
  */
 import { parseArgs } from 'node:util';
-import { BACKUP_COLLECTIONS, backupDatabase, formatBackupSummary } from '#lib/backup.js';
+import { backupDatabase } from '#scripts/ops/backup/backup.js';
+import { BACKUP_COLLECTIONS } from '#scripts/ops/backup/manifest.js';
+import { formatBackupSummary } from '#scripts/ops/backup/report.js';
 
 const USAGE = `Usage: npm run backup -- --out DIR [--collections ${BACKUP_COLLECTIONS.map((c) => c.name).join(',')}]
 

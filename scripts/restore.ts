@@ -5,7 +5,9 @@
  * Runbook: docs/disaster-recovery.md.
  */
 import { parseArgs } from 'node:util';
-import { formatRestoreSummary, formatVerifySummary, restoreBackup, verifyBackup } from '#lib/backup.js';
+import { formatRestoreSummary, formatVerifySummary } from '#scripts/ops/backup/report.js';
+import { restoreBackup } from '#scripts/ops/backup/restore.js';
+import { verifyBackup } from '#scripts/ops/backup/verify.js';
 
 const USAGE = `Usage: npm run restore -- --from DIR [--dry-run | --verify-only] [--collections threads,shared_threads]
 

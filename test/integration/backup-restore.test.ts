@@ -1,5 +1,5 @@
 /**
- * Backup and restore (lib/backup.ts, scripts/backup.ts, scripts/restore.ts) against the real MongoDB wire server.
+ * Backup and restore (scripts/ops/backup/, scripts/backup.ts, scripts/restore.ts) against the real MongoDB wire server.
  * The test owns its databases: `MONGODB_DB` is set before lib/ is imported (lib/config.ts parses the environment
  * once, at import), and every restore target is a database of its own.
  */
@@ -12,6 +12,11 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { Binary, BSON, Decimal128, Double, Int32, Long, ObjectId, type Db, type Document } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backupDatabase } from '#scripts/ops/backup/backup.js';
+import { BackupIntegrityError } from '#scripts/ops/backup/files.js';
+import { formatRestoreSummary, formatVerifyLine } from '#scripts/ops/backup/report.js';
+import { restoreBackup } from '#scripts/ops/backup/restore.js';
+import { verifyBackup } from '#scripts/ops/backup/verify.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const DB = `ansari_backup_${process.pid}`;
@@ -19,7 +24,6 @@ const COLLECTIONS = ['threads', 'shared_threads', 'thread_message_chunks'] as co
 const HOUR = 3_600_000;
 const previousDb = process.env.MONGODB_DB;
 
-let backup: typeof import('#lib/backup.js');
 let mongo: typeof import('#lib/db/mongo.js');
 let source: Db;
 let workDir: string;
@@ -44,7 +48,7 @@ const sortKeys = (v: unknown): unknown =>
       : v;
 const orderFree = (canonical: string) => JSON.stringify(sortKeys(JSON.parse(canonical)));
 
-/** Reads every document exactly as stored (no number promotion), independently of lib/backup.ts. */
+/** Reads every document exactly as stored (no number promotion), independently of scripts/ops/backup/. */
 async function snapshot(db: Db): Promise<Record<string, string[]>> {
   const out: Record<string, string[]> = {};
   for (const name of COLLECTIONS) {
@@ -225,7 +229,6 @@ async function seed(db: Db): Promise<void> {
 beforeAll(async () => {
   process.env.MONGODB_DB = DB; // before lib/config.ts is first imported
   mongo = await import('#lib/db/mongo.js');
-  backup = await import('#lib/backup.js');
   const { ensureIndexes } = await import('#lib/db/indexes.js');
   source = await mongo.getDb();
   await source.dropDatabase();
@@ -234,7 +237,7 @@ beforeAll(async () => {
   expected = await snapshot(source);
   workDir = await mkdtemp(path.join(tmpdir(), 'ansari-backup-test-'));
   backupDir = path.join(workDir, 'backup');
-  await backup.backupDatabase(source, backupDir);
+  await backupDatabase(source, backupDir);
 });
 
 afterAll(async () => {
@@ -295,11 +298,11 @@ describe('backup', () => {
 
   it('backs up only the collections asked for, and never writes over an existing backup', async () => {
     const dir = path.join(workDir, 'threads-only');
-    const manifest = await backup.backupDatabase(source, dir, { collections: ['threads'] });
+    const manifest = await backupDatabase(source, dir, { collections: ['threads'] });
     expect(Object.keys(manifest.collections)).toEqual(['threads']);
     expect((await readdir(dir)).sort()).toEqual(['manifest.json', 'threads.ejson.gz']);
-    await expect(backup.backupDatabase(source, dir)).rejects.toThrow(/already holds a backup/);
-    await expect(backup.backupDatabase(source, path.join(workDir, 'bad'), { collections: ['users'] })).rejects.toThrow(
+    await expect(backupDatabase(source, dir)).rejects.toThrow(/already holds a backup/);
+    await expect(backupDatabase(source, path.join(workDir, 'bad'), { collections: ['users'] })).rejects.toThrow(
       /unknown collection "users"/,
     );
   });
@@ -310,7 +313,7 @@ describe('restore', () => {
     await source.dropDatabase();
     expect(await collectionNames(source)).toEqual([]);
 
-    const report = await backup.restoreBackup(source, backupDir, { batchSize: 7 });
+    const report = await restoreBackup(source, backupDir, { batchSize: 7 });
 
     expect(report.ok).toBe(true);
     expect(report.collections.map((c) => [c.collection, c.documents, c.inserted, c.replaced, c.errors])).toEqual([
@@ -336,8 +339,8 @@ describe('restore', () => {
 
   it('is idempotent: restoring twice leaves the same documents, no duplicates', async () => {
     const db = await target('twice');
-    await backup.restoreBackup(db, backupDir, { batchSize: 7 });
-    const again = await backup.restoreBackup(db, backupDir, { batchSize: 7 });
+    await restoreBackup(db, backupDir, { batchSize: 7 });
+    const again = await restoreBackup(db, backupDir, { batchSize: 7 });
 
     expect(again.ok).toBe(true);
     expect(again.collections.map((c) => [c.collection, c.inserted, c.replaced, c.replacedUnderTargetId])).toEqual([
@@ -376,7 +379,7 @@ describe('restore', () => {
       .collection('thread_message_chunks')
       .insertOne({ _id: chunkId, thread_id: plainThreadId, user_id: 'u', seq: 1, messages: [{ id: 'x' }], size_bytes: 9, created_at: t0 });
 
-    const report = await backup.restoreBackup(db, backupDir, { batchSize: 7 });
+    const report = await restoreBackup(db, backupDir, { batchSize: 7 });
 
     expect(report.collections[0]).toMatchObject({
       collection: 'threads',
@@ -415,7 +418,7 @@ describe('restore', () => {
       extra: 1,
       samples: { extra: [`thread_id ${extraId}`] },
     });
-    expect(backup.formatVerifyLine(verify)).toMatch(/1 extra in the database, not in the backup/);
+    expect(formatVerifyLine(verify)).toMatch(/1 extra in the database, not in the backup/);
     expect(report.collections[2]).toMatchObject({
       collection: 'thread_message_chunks',
       inserted: 2,
@@ -444,7 +447,7 @@ describe('restore', () => {
       .collection('threads')
       .insertOne({ _id: plain._id, thread_id: squatter, name: 'squatter', user_id: randomUUID(), metadata: {}, messages: [] });
 
-    const report = await backup.restoreBackup(db, backupDir, { batchSize: 7 });
+    const report = await restoreBackup(db, backupDir, { batchSize: 7 });
 
     expect(report.ok).toBe(false);
     expect(report.collections[0]).toMatchObject({ collection: 'threads', inserted: 24, replaced: 0, errors: 1 });
@@ -457,7 +460,7 @@ describe('restore', () => {
       extra: 1,
       samples: { missing: [`thread_id ${plainThreadId}`], extra: [`thread_id ${squatter}`] },
     });
-    expect(backup.formatRestoreSummary(report)).toMatch(/FAILED[\s\S]*1 ERRORS/);
+    expect(formatRestoreSummary(report)).toMatch(/FAILED[\s\S]*1 ERRORS/);
   });
 
   it('refuses a tampered or truncated file and writes nothing', async () => {
@@ -468,20 +471,20 @@ describe('restore', () => {
     await writeFile(file, gzipSync(content.replace('Thread 7 ✓', 'Thread 7 X')));
     const db = await target('tampered');
 
-    await expect(backup.restoreBackup(db, tampered)).rejects.toThrow(/refusing to use this backup: threads\.ejson\.gz: file sha256 is/);
-    await expect(backup.verifyBackup(db, tampered)).rejects.toThrow(backup.BackupIntegrityError);
+    await expect(restoreBackup(db, tampered)).rejects.toThrow(/refusing to use this backup: threads\.ejson\.gz: file sha256 is/);
+    await expect(verifyBackup(db, tampered)).rejects.toThrow(BackupIntegrityError);
 
     // With the file hash forged in the manifest too, the content checksum still gives it away.
     const manifestFile = path.join(tampered, 'manifest.json');
     const manifest = JSON.parse(await readFile(manifestFile, 'utf8'));
     manifest.collections.threads.file_sha256 = sha256(await readFile(file));
     await writeFile(manifestFile, JSON.stringify(manifest));
-    await expect(backup.restoreBackup(db, tampered)).rejects.toThrow(/threads\.ejson\.gz: content checksum is/);
+    await expect(restoreBackup(db, tampered)).rejects.toThrow(/threads\.ejson\.gz: content checksum is/);
 
     // A truncated file (a lost tail) cannot even be decompressed.
     const gz = await readFile(path.join(backupDir, 'shared_threads.ejson.gz'));
     await writeFile(path.join(tampered, 'shared_threads.ejson.gz'), gz.subarray(0, gz.length - 20));
-    await expect(backup.restoreBackup(db, tampered, { collections: ['shared_threads'] })).rejects.toThrow(
+    await expect(restoreBackup(db, tampered, { collections: ['shared_threads'] })).rejects.toThrow(
       /shared_threads\.ejson\.gz: (cannot be decompressed|file sha256)/,
     );
 
@@ -490,7 +493,7 @@ describe('restore', () => {
 
   it('dry run reads and validates everything and writes nothing', async () => {
     const db = await target('dry');
-    const report = await backup.restoreBackup(db, backupDir, { dryRun: true, batchSize: 7 });
+    const report = await restoreBackup(db, backupDir, { dryRun: true, batchSize: 7 });
     expect(report).toMatchObject({ ok: true, dryRun: true });
     expect(report.verify).toBeUndefined();
     expect(report.collections.map((c) => [c.collection, c.documents, c.inserted, c.replaced])).toEqual([
@@ -505,14 +508,14 @@ describe('restore', () => {
 describe('verify', () => {
   it('reports missing and changed documents as a mismatch, and shares gone after their expiry as expected', async () => {
     const db = await target('verify');
-    await backup.restoreBackup(db, backupDir);
+    await restoreBackup(db, backupDir);
     await db.collection('threads').deleteOne({ thread_id: plainThreadId });
     await db
       .collection('shared_threads')
       .updateOne({ share_id: 'AAAAAAAAAAAAAAAAAAAAAA' }, { $set: { 'snapshot.thread_name': 'changed' } });
     await db.collection('shared_threads').deleteOne({ share_id: 'CCCCCCCCCCCCCCCCCCCCCC' }); // expires in an hour: as the TTL index would
 
-    const report = await backup.verifyBackup(db, backupDir, { now: new Date(Date.now() + 2 * HOUR) });
+    const report = await verifyBackup(db, backupDir, { now: new Date(Date.now() + 2 * HOUR) });
 
     expect(report.ok).toBe(false);
     expect(report.collections.map((c) => [c.collection, c.status, c.equal, c.missing, c.different, c.expiredGone, c.extra])).toEqual([
@@ -523,7 +526,7 @@ describe('verify', () => {
     expect(report.collections[0]!.samples.missing).toEqual([`thread_id ${plainThreadId}`]);
     expect(report.collections[1]!.samples.different).toEqual(['share_id AAAAAAAAAAAAAAAAAAAAAA']);
     // Today the share has not expired: its absence is a plain missing document.
-    const today = await backup.verifyBackup(db, backupDir, { collections: ['shared_threads'] });
+    const today = await verifyBackup(db, backupDir, { collections: ['shared_threads'] });
     expect(today.collections[0]).toMatchObject({ missing: 1, expiredGone: 0 });
   });
 });
