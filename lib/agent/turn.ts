@@ -18,12 +18,13 @@ import type Anthropic from '@anthropic-ai/sdk';
 import type { Block, Citation, Message } from '#lib/blocks/types.js';
 import { NotFoundError, ServiceUnavailableError, UpstreamError } from '#lib/errors.js';
 import { newId } from '#lib/ids.js';
-import { logger, metrics } from '#lib/observability.js';
+import { logger } from '#lib/observability.js';
 import type { TurnEvent } from './events.js';
 import { toModelMessages, withCacheBreakpoint } from './history.js';
 import { describeModelError, modelFailure, TurnStop, type StopReason } from './model-errors.js';
 import { SYSTEM_PROMPT } from './prompt.js';
-import { countedCalls, runToolRound, type SearchTool, type ToolCallReport, type ToolUse } from './tools/index.js';
+import { countedCalls, runToolRound, type SearchTool, type ToolUse } from './tools/index.js';
+import { TurnStats, type TurnOutcome } from './turn-stats.js';
 
 /** Model calls per user turn; the last one is made with `tool_choice: none`, so the turn ends with an answer. */
 const MAX_ROUNDS = 10;
@@ -57,8 +58,6 @@ export interface TurnOptions {
   /** Fields for the turn's log lines (request id, thread id, user reference); never message text. */
   logContext?: Record<string, unknown>;
 }
-
-type TurnOutcome = 'complete' | 'failed_before_start' | 'interrupted';
 
 interface TurnSummary {
   outcome: TurnOutcome;
@@ -117,11 +116,7 @@ class TurnRunner {
   private readonly priorCalls: string[] = [];
   private readonly stop = new AbortController();
   private started = false;
-  private rounds = 0;
-  private storedCount = 0;
-  private readonly toolReports: ToolCallReport[] = [];
-  private readonly usage = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
-  private readonly startedAt = Date.now();
+  private readonly stats = new TurnStats();
 
   constructor(
     private readonly opts: TurnOptions,
@@ -143,13 +138,13 @@ class TurnRunner {
     const toolsAvailable = this.opts.tools.length > 0;
     for (let round = 1; round <= MAX_ROUNDS; round++) {
       if (this.stop.signal.aborted) return await this.interrupt([], this.stopReason!);
-      this.rounds = round;
+      this.stats.rounds = round;
       const result = await this.streamRound(round, toolsAvailable);
       if (!result.ok) {
         const reason = this.stopReason ?? 'model_error';
         if (!this.started) {
           this.failReady(this.beforeStartError(result.error, reason));
-          this.log('failed_before_start', reason, result.error);
+          this.stats.report('failed_before_start', this.opts.logContext, reason, result.error);
           return this.summary('failed_before_start', reason);
         }
         if (reason === 'model_error') logger.warn('model stream failed', { ...this.opts.logContext, ...describeModelError(result.error) });
@@ -157,7 +152,7 @@ class TurnRunner {
       }
 
       const final = result.message;
-      this.countUsage(final.usage);
+      this.stats.countUsage(final.usage);
       const toolUses: ToolUse[] = final.content
         .filter((b): b is Anthropic.ToolUseBlock => b.type === 'tool_use')
         .map((b) => ({ id: b.id, name: b.name, input: b.input }));
@@ -170,7 +165,7 @@ class TurnRunner {
         timeoutMs: this.opts.settings.toolTimeoutMs,
         signal: this.stop.signal,
         priorCalls: this.priorCalls,
-        onReport: (r) => this.toolReports.push(r),
+        onReport: (r) => this.stats.toolReports.push(r),
       });
       this.priorCalls.push(...countedCalls(toolUses, results));
       for (const block of results) this.opts.emit({ type: 'tool_result', block });
@@ -340,12 +335,12 @@ class TurnRunner {
     const detail = interrupted ? STOP_DETAIL[reason ?? 'model_error'] : undefined;
     this.opts.emit(detail ? { type: 'end', interrupted, detail } : { type: 'end', interrupted });
     const outcome: TurnOutcome = interrupted ? 'interrupted' : 'complete';
-    this.log(outcome, reason);
+    this.stats.report(outcome, this.opts.logContext, reason);
     return this.summary(outcome, reason);
   }
 
   private summary(outcome: TurnOutcome, reason?: StopReason | 'model_error'): TurnSummary {
-    return { outcome, rounds: this.rounds, storedMessages: this.storedCount, ...(reason ? { stopReason: reason } : {}) };
+    return { outcome, rounds: this.stats.rounds, storedMessages: this.stats.storedMessages, ...(reason ? { stopReason: reason } : {}) };
   }
 
   /** Appends one message; on failure the turn stops (the thread vanished, or the database failed). */
@@ -363,7 +358,7 @@ class TurnRunner {
       return false;
     }
     this.stored.push(message);
-    this.storedCount++;
+    this.stats.storedMessages++;
     this.opts.emit({ type: 'stored', message });
     return true;
   }
@@ -407,45 +402,5 @@ class TurnRunner {
       case 'client_gone':
         return new UpstreamError('The request was cancelled', 502);
     }
-  }
-
-  /**
-   * One EMF record per turn, published here because a streamed turn outlives the request the middleware
-   * measures: model tokens, tool calls (and failures), rounds and how long the stream ran.
-   */
-  private publishMetrics(outcome: TurnOutcome): void {
-    const m = metrics.singleMetric();
-    m.addDimension('outcome', outcome);
-    m.addMetric('StreamDuration', 'Milliseconds', Date.now() - this.startedAt);
-    m.addMetric('ModelInputTokens', 'Count', this.usage.input);
-    m.addMetric('ModelOutputTokens', 'Count', this.usage.output);
-    m.addMetric('ModelCacheReadTokens', 'Count', this.usage.cacheRead);
-    m.addMetric('ModelCacheWriteTokens', 'Count', this.usage.cacheWrite);
-    m.addMetric('ToolCalls', 'Count', this.toolReports.length);
-    m.addMetric('ToolErrors', 'Count', this.toolReports.filter((r) => r.outcome !== 'ok').length);
-    m.addMetric('Rounds', 'Count', this.rounds);
-  }
-
-  private countUsage(u: Anthropic.Usage | undefined): void {
-    if (!u) return;
-    this.usage.input += u.input_tokens ?? 0;
-    this.usage.output += u.output_tokens ?? 0;
-    this.usage.cacheRead += u.cache_read_input_tokens ?? 0;
-    this.usage.cacheWrite += u.cache_creation_input_tokens ?? 0;
-  }
-
-  private log(outcome: TurnOutcome, reason?: StopReason | 'model_error', error?: unknown): void {
-    this.publishMetrics(outcome);
-    logger.info('assistant turn', {
-      ...this.opts.logContext,
-      outcome,
-      ...(reason ? { stopReason: reason } : {}),
-      ...(error ? { modelError: describeModelError(error) } : {}),
-      rounds: this.rounds,
-      storedMessages: this.storedCount,
-      durationMs: Date.now() - this.startedAt,
-      tokens: this.usage,
-      toolCalls: this.toolReports.map((r) => ({ name: r.name, outcome: r.outcome, documents: r.documents, durationMs: r.durationMs })),
-    });
   }
 }
