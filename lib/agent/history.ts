@@ -27,6 +27,7 @@
  *     content, because the API rejects tool blocks in a request that defines no tools.
  */
 import type { Block, Message } from '#lib/blocks/types.js';
+import { isObj, type Obj } from '#lib/json.js';
 import { trimTitle } from './tools/common.js';
 import { REFERENCES_INTRO } from './tools/index.js';
 
@@ -46,9 +47,6 @@ export const MAX_DOCUMENTS = 100;
 export const MISSING_RESULT_TEXT = 'No result was recorded for this tool call.';
 export const OMITTED_DOCUMENTS_TEXT = 'Earlier search results were removed here to keep the conversation within limits.';
 
-type Obj = Record<string, unknown>;
-
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const nonBlank = (v: unknown): v is string => typeof v === 'string' && v.trim() !== '';
 
 const TOOL_ID_RE = /^[a-zA-Z0-9_-]+$/;

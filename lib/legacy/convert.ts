@@ -82,6 +82,7 @@
  *     are dropped.
  */
 import type { Block, Message, Role } from '#lib/blocks/types.js';
+import { isObj, stableJson, type Obj } from '#lib/json.js';
 
 export interface LegacyFeedback {
   class: string;
@@ -111,13 +112,9 @@ export const MISSING_QUESTION_TEXT = '(The message that started this conversatio
 /** Name of a re-created tool_use when the row does not say which tool ran. */
 export const UNKNOWN_TOOL_NAME = 'legacy_tool';
 
-type Obj = Record<string, unknown>;
-
 // ---------------------------------------------------------------------------------------------------------------
 // Value helpers
 // ---------------------------------------------------------------------------------------------------------------
-
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
 
 const isBlockLike = (v: unknown): v is Block => isObj(v) && typeof v.type === 'string' && v.type !== '';
 
@@ -284,22 +281,15 @@ function normaliseResultContent(content: unknown): string | Block[] | undefined 
   return undefined;
 }
 
-const blockKey = (b: unknown): string => JSON.stringify(b, (_k, v: unknown) => (isObj(v) ? sortedCopy(v) : v));
-function sortedCopy(o: Obj): Obj {
-  const out: Obj = {};
-  for (const k of Object.keys(o).sort()) out[k] = o[k];
-  return out;
-}
-
 /** Appends blocks to a tool_result's content (turning string content into a leading text block), skipping duplicates. */
 function nestInto(result: Block, extra: Block[]): void {
   if (extra.length === 0) return;
   const current = result.content;
   const blocks: Block[] =
     typeof current === 'string' ? [{ type: 'text', text: current }] : Array.isArray(current) ? (current as Block[]) : [];
-  const seen = new Set(blocks.map(blockKey));
+  const seen = new Set(blocks.map(stableJson));
   for (const b of extra) {
-    const k = blockKey(b);
+    const k = stableJson(b);
     if (seen.has(k)) continue;
     seen.add(k);
     blocks.push(b);

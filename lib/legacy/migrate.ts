@@ -19,6 +19,7 @@ import { MongoBulkWriteError, type Collection } from 'mongodb';
 import type { Block, Message } from '#lib/blocks/types.js';
 import { getDb } from '#lib/db/mongo.js';
 import { withDbRetry } from '#lib/db/retry.js';
+import { stableJson } from '#lib/json.js';
 import { threadsCollection } from '#lib/threads/mongo-store.js';
 import { chunkedMessages, deleteChunks, joinMessages } from '#lib/threads/overflow.js';
 import type { ThreadDoc } from '#lib/threads/types.js';
@@ -362,21 +363,8 @@ export function checkToolPairing(messages: Pick<Message, 'id' | 'role' | 'conten
   return problems;
 }
 
-/** A stable text of a value (object keys sorted), for comparing stored messages with the expected ones. */
-function stable(v: unknown): string {
-  return JSON.stringify(v, (_k, x: unknown) => {
-    if (x && typeof x === 'object' && !Array.isArray(x)) {
-      return Object.fromEntries(
-        Object.keys(x as object)
-          .sort()
-          .map((k) => [k, (x as Record<string, unknown>)[k]]),
-      );
-    }
-    return x;
-  });
-}
-
-const comparable = (m: Message) => stable({ role: m.role, content: m.content, feedback: m.feedback ?? null });
+// Key order is not content: MongoDB may return a block's keys in another order than the conversion wrote them.
+const comparable = (m: Message) => stableJson({ role: m.role, content: m.content, feedback: m.feedback ?? null });
 
 /** Compares one SQL thread (rows converted now) with its MongoDB document. */
 function checkThread(

@@ -10,8 +10,7 @@
  * more than 4 cache_control breakpoints, extra keys on messages (stored messages carry id/tool_name/...).
  * Beta/server-tool blocks are accepted by type only, without checking their inner shape.
  */
-
-type Obj = Record<string, unknown>;
+import { isObj, type Obj } from '#lib/json.js';
 
 /** Blocks the API accepts in a user turn. */
 const USER_BLOCK_TYPES = new Set(['text', 'image', 'document', 'search_result', 'tool_result', 'container_upload']);
@@ -53,10 +52,6 @@ interface Walk {
   cacheControl: string[];
   /** `citations.enabled` of every document seen (absent counts as false, as in the API). */
   citationsEnabled: boolean[];
-}
-
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function isNonBlankString(v: unknown): v is string {

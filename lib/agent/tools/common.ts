@@ -1,4 +1,5 @@
 import type { Block } from '#lib/blocks/types.js';
+import { isObj } from '#lib/json.js';
 
 /** A plain-text document block with citations enabled, as a search tool returns it inside a tool_result. */
 export interface DocumentBlock extends Block {
@@ -93,15 +94,11 @@ export function makeDocument(title: string, context: string, data: string): Docu
 
 /** A field of an untrusted JSON object as trimmed text ('' when absent or not a string/number). */
 export function str(obj: unknown, key: string): string {
-  if (!isObject(obj)) return '';
+  if (!isObj(obj)) return '';
   const v = obj[key];
   if (typeof v === 'string') return v.trim();
   if (typeof v === 'number' && Number.isFinite(v)) return String(v);
   return '';
-}
-
-export function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 export function joinUrl(base: string, path: string): string {

@@ -1,14 +1,5 @@
-import {
-  type DocumentBlock,
-  type SearchTool,
-  ToolError,
-  fetchJson,
-  isObject,
-  joinUrl,
-  makeDocument,
-  renderSourceData,
-  str,
-} from './common.js';
+import { isObj } from '#lib/json.js';
+import { type DocumentBlock, type SearchTool, ToolError, fetchJson, joinUrl, makeDocument, renderSourceData, str } from './common.js';
 
 export interface KalimatConfig {
   apiKey: string;
@@ -22,7 +13,7 @@ async function kalimatSearch(cfg: KalimatConfig, params: Record<string, string>,
   const url = `${joinUrl(cfg.baseUrl, 'search')}?${new URLSearchParams(params).toString()}`;
   const body = await fetchJson(url, { method: 'GET', headers: { 'x-api-key': cfg.apiKey, accept: 'application/json' } }, signal);
   if (Array.isArray(body)) return body;
-  if (isObject(body) && Array.isArray(body.results)) return body.results;
+  if (isObj(body) && Array.isArray(body.results)) return body.results;
   throw new ToolError('invalid_response', 'The search service returned an unexpected response.');
 }
 

@@ -1,14 +1,5 @@
-import {
-  type DocumentBlock,
-  type SearchTool,
-  ToolError,
-  fetchJson,
-  isObject,
-  joinUrl,
-  makeDocument,
-  renderSourceData,
-  str,
-} from './common.js';
+import { isObj } from '#lib/json.js';
+import { type DocumentBlock, type SearchTool, ToolError, fetchJson, joinUrl, makeDocument, renderSourceData, str } from './common.js';
 
 export interface MawsuahConfig {
   apiKey: string;
@@ -77,7 +68,7 @@ export function mawsuahTool(cfg: MawsuahConfig): SearchTool {
         },
         signal,
       );
-      if (!isObject(body)) throw new ToolError('invalid_response', 'The search service returned an unexpected response.');
+      if (!isObj(body)) throw new ToolError('invalid_response', 'The search service returned an unexpected response.');
       const results = Array.isArray(body.search_results) ? body.search_results : [];
       const docs: DocumentBlock[] = [];
       for (const r of results) {

@@ -1,14 +1,5 @@
-import {
-  type DocumentBlock,
-  type SearchTool,
-  ToolError,
-  fetchJson,
-  isObject,
-  joinUrl,
-  makeDocument,
-  renderPlainText,
-  str,
-} from './common.js';
+import { isObj } from '#lib/json.js';
+import { type DocumentBlock, type SearchTool, ToolError, fetchJson, joinUrl, makeDocument, renderPlainText, str } from './common.js';
 
 export interface TafsirConfig {
   apiToken: string;
@@ -30,7 +21,7 @@ export function tafsirTool(cfg: TafsirConfig): SearchTool {
   async function fetchPage(query: string, page: number, signal: AbortSignal) {
     const params = new URLSearchParams({ q: query, limit: String(LIMIT), page: String(page), include_chapters: 'false' });
     const body = await fetchJson(`${base}?${params.toString()}`, { method: 'GET', headers }, signal);
-    if (!isObject(body)) throw new ToolError('invalid_response', 'The search service returned an unexpected response.');
+    if (!isObj(body)) throw new ToolError('invalid_response', 'The search service returned an unexpected response.');
     return { results: Array.isArray(body.results) ? body.results : [], hasNextPage: body.hasNextPage === true };
   }
 
@@ -75,11 +66,11 @@ export function tafsirTool(cfg: TafsirConfig): SearchTool {
 
       const docs: DocumentBlock[] = [];
       for (const r of collected.slice(0, LIMIT)) {
-        if (!isObject(r)) continue;
-        const node = isObject(r.node) ? r.node : r;
+        if (!isObj(r)) continue;
+        const node = isObj(r.node) ? r.node : r;
         const text = str(node, 'text');
         if (!text) continue;
-        const metadata = isObject(node.metadata) ? node.metadata : {};
+        const metadata = isObj(node.metadata) ? node.metadata : {};
         const firstPage = Array.isArray(metadata.pages) ? metadata.pages[0] : undefined;
         const firstChapter = Array.isArray(metadata.chapters) ? metadata.chapters[0] : undefined;
         const volume = str(firstPage, 'volume');
