@@ -30,7 +30,7 @@
  *     documents go to the row's tool_result (the one whose id is `tool_details.id`, else the last one); a document
  *     equal to one already nested is not added twice (old rows hold the same documents in content and ref_list).
  *   - Every document gets `citations: {enabled: true}` (the API rejects mixed values in one request; the old "No
- *     Results" fallback had `false`), and its title is trimmed to at most 450 characters (the API fails above 500);
+ *     Results" fallback had `false`), and its title is cut to at most 450 characters, without a cut mark (capDocumentTitle);
  *     a blank or non-string title is removed. A "document" without a `source` object is unusable and is dropped.
  *   - `tool_use.input` is always an object: an object is kept; a JSON string is parsed; a JSON string that is not
  *     an object, or text that is not JSON, becomes `{query: <the string>}` (every Ansari tool takes `query`);
@@ -49,7 +49,7 @@
  * Sequence rules (the API's structural rules, applied after the per-row conversion):
  *   - Every tool_use is answered by exactly one tool_result in the very next message, tool_results first in that
  *     message and in tool_use order. Missing results are synthesised as
- *     `{type:'tool_result', tool_use_id, content:'No result was recorded.', is_error:true}`; no tool turn is
+ *     `{type:'tool_result', tool_use_id, content: MISSING_RESULT_TEXT, is_error:true}` (lib/blocks/api-rules.ts); no tool turn is
  *     dropped (the migration of the reference dropped them all).
  *   - Consecutive tool-result rows answering one assistant message are merged into ONE user message.
  *   - A user message that follows an assistant message whose tool_uses are still open (the tool output was never
@@ -81,6 +81,7 @@
  *   - Rows with a role other than user/assistant/tool/function (`system`) are not part of the conversation and
  *     are dropped.
  */
+import { capDocumentTitle, missingToolResult, sanitizeToolId } from '#lib/blocks/api-rules.js';
 import type { Block, Message, Role } from '#lib/blocks/types.js';
 import { isObj, stableJson, type Obj } from '#lib/json.js';
 
@@ -103,10 +104,6 @@ export interface LegacyMessageRow {
   feedback?: LegacyFeedback | null;
 }
 
-/** Content of a synthesised tool_result for a tool call whose output was never recorded. */
-export const MISSING_RESULT_TEXT = 'No result was recorded.';
-/** Maximum document title length kept (the API fails above 500 characters). */
-export const MAX_DOCUMENT_TITLE = 450;
 /** Text of the user message put before a history that starts with an assistant message (the API needs a user first). */
 export const MISSING_QUESTION_TEXT = '(The message that started this conversation was not recorded.)';
 /** Name of a re-created tool_use when the row does not say which tool ran. */
@@ -164,15 +161,6 @@ const asArray = (v: unknown): unknown[] => {
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
-/** Cuts a string to at most `max` characters (code points, so a surrogate pair is never split). */
-function cutChars(s: string, max: number): string {
-  const chars = Array.from(s);
-  return chars.length <= max ? s : chars.slice(0, max).join('');
-}
-
-const TOOL_ID_RE = /[^A-Za-z0-9_-]/g;
-const cleanToolId = (id: string): string => id.replace(TOOL_ID_RE, '_');
-
 /** `tool_use.input`, never null: see the header for the rule. */
 export function parseToolInput(raw: unknown): Obj {
   if (isObj(raw)) return clone(raw);
@@ -221,14 +209,14 @@ function cleanDocument(b: Block): Block | null {
   }
   const citations = isObj(doc.citations) ? doc.citations : {};
   doc.citations = { ...citations, enabled: true };
-  if (typeof doc.title === 'string' && doc.title.trim() !== '') doc.title = cutChars(doc.title.trim(), MAX_DOCUMENT_TITLE).trimEnd();
+  if (typeof doc.title === 'string' && doc.title.trim() !== '') doc.title = capDocumentTitle(doc.title);
   else delete doc.title;
   return doc;
 }
 
 function cleanToolUse(b: Block, fallbackId: string): Block {
   const out: Block = copyBlock(b);
-  out.id = cleanToolId(str(b.id) ?? fallbackId);
+  out.id = sanitizeToolId(str(b.id) ?? fallbackId);
   out.name = str(b.name) ?? UNKNOWN_TOOL_NAME;
   out.input = parseToolInput(b.input);
   return out;
@@ -303,10 +291,6 @@ function makeResult(toolUseId: string, content: unknown, isError?: unknown): Blo
   if (c !== undefined) out.content = c;
   if (typeof isError === 'boolean') out.is_error = isError;
   return out;
-}
-
-function missingResult(toolUseId: string): Block {
-  return { type: 'tool_result', tool_use_id: toolUseId, content: MISSING_RESULT_TEXT, is_error: true };
 }
 
 /** An orphan tool_result's content as ordinary user blocks (text and top-level documents). */
@@ -399,7 +383,7 @@ function callFromDetails(td: Obj | null, toolName: string | null, fallbackId: ()
   if (id === undefined && fn === undefined && args === undefined) return null;
   return {
     type: 'tool_use',
-    id: cleanToolId(id ?? fallbackId()),
+    id: sanitizeToolId(id ?? fallbackId()),
     name: str(fn?.name) ?? str(td.name) ?? str(toolName) ?? UNKNOWN_TOOL_NAME,
     input: parseToolInput(args),
   };
@@ -482,7 +466,7 @@ function toolOutputPiece(row: LegacyMessageRow, meta: Meta): Piece {
   const name = str(fn?.name) ?? str(row.tool_name) ?? str(td?.name) ?? UNKNOWN_TOOL_NAME;
   const call: Block = {
     type: 'tool_use',
-    id: cleanToolId(id ?? fallbackId),
+    id: sanitizeToolId(id ?? fallbackId),
     name,
     input: parseToolInput(callObj ? rawArguments(callObj) : undefined),
   };
@@ -541,7 +525,7 @@ function userPiece(row: LegacyMessageRow, meta: Meta): Piece {
     switch (item.type) {
       case 'tool_result': {
         const rawId = str(item.tool_use_id);
-        const id = cleanToolId(rawId ?? `toolu_legacy_${row.id}${n === 0 ? '' : `_${n}`}`);
+        const id = sanitizeToolId(rawId ?? `toolu_legacy_${row.id}${n === 0 ? '' : `_${n}`}`);
         n++;
         current = makeResult(id, item.content, item.is_error);
         results.push({ block: current, bindAny: rawId === undefined });
@@ -584,7 +568,8 @@ function userPiece(row: LegacyMessageRow, meta: Meta): Piece {
 
   if (refDocs.length > 0) {
     const wanted = td ? str(td.id) : undefined;
-    const target = (wanted !== undefined ? results.find((r) => r.block.tool_use_id === cleanToolId(wanted)) : undefined) ?? results.at(-1);
+    const target =
+      (wanted !== undefined ? results.find((r) => r.block.tool_use_id === sanitizeToolId(wanted)) : undefined) ?? results.at(-1);
     if (target) nestInto(target.block, refDocs);
     else others.push(...refDocs);
   }
@@ -675,7 +660,7 @@ class Builder {
     const count = leadingResults(results);
     const answered = new Map<string, Block>();
     for (const b of results.content.slice(0, count)) answered.set(b.tool_use_id as string, b);
-    const ordered = toolUses(open.assistant).map((u) => answered.get(u.id as string) ?? missingResult(u.id as string));
+    const ordered = toolUses(open.assistant).map((u) => answered.get(u.id as string) ?? missingToolResult(u.id as string));
     results.content.splice(0, count, ...ordered);
   }
 

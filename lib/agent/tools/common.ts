@@ -1,3 +1,4 @@
+import { capDocumentTitle } from '#lib/blocks/api-rules.js';
 import type { Block } from '#lib/blocks/types.js';
 import { isObj } from '#lib/json.js';
 
@@ -50,14 +51,6 @@ export class ToolError extends Error {
   }
 }
 
-/** The API fails on citation titles over 500 characters; keep a margin (code-point safe). */
-export const MAX_TITLE_CHARS = 450;
-
-export function trimTitle(title: string): string {
-  const chars = Array.from(title.trim());
-  return chars.length <= MAX_TITLE_CHARS ? chars.join('') : `${chars.slice(0, MAX_TITLE_CHARS - 1).join('')}…`;
-}
-
 const ARABIC = /[\u0600-\u06FF]/;
 
 /** True when the text's opening (first 50 characters, like the reference) contains Arabic script. */
@@ -86,7 +79,7 @@ export function makeDocument(title: string, context: string, data: string): Docu
   return {
     type: 'document',
     source: { type: 'text', media_type: 'text/plain', data },
-    title: trimTitle(title),
+    title: capDocumentTitle(title, '…'),
     context,
     citations: { enabled: true },
   };

@@ -9,7 +9,7 @@ import { mawsuahTool } from './mawsuah.js';
 import { tafsirTool } from './tafsir.js';
 
 export type { DocumentBlock, SearchTool, SearchToolDefinition, ToolResultBlock, ToolErrorKind } from './common.js';
-export { ToolError, renderSourceData, trimTitle, MAX_TITLE_CHARS } from './common.js';
+export { ToolError, renderSourceData } from './common.js';
 export { mawsuahRequestBody } from './mawsuah.js';
 
 export interface ToolsConfig {
