@@ -23,7 +23,7 @@ import { stableJson } from '#lib/json.js';
 import { threadsCollection } from '#lib/threads/mongo-store.js';
 import { chunkedMessages, deleteChunks, joinMessages } from '#lib/threads/overflow.js';
 import type { ThreadDoc } from '#lib/threads/types.js';
-import { convertLegacyMessages } from './convert.js';
+import { convertLegacyMessages } from './convert/index.js';
 import {
   countThreads,
   existingThreadIds,

@@ -8,7 +8,7 @@
  */
 import type pg from 'pg';
 import type { Source } from '#lib/threads/types.js';
-import type { LegacyMessageRow } from './convert.js';
+import type { LegacyMessageRow } from './convert/index.js';
 import { getLegacyPool } from './pool.js';
 
 /** What `pg` offers: a pool or a checked-out client. */

@@ -13,7 +13,7 @@ import { mongoThreadStore, threadsCollection } from '#lib/threads/mongo-store.js
 import { pageOf } from '#lib/threads/paging.js';
 import { packForMongo, writeChunks } from '#lib/threads/overflow.js';
 import type { ListPage, MessagePage, ThreadDoc, ThreadRecord, ThreadStore, ThreadSummary } from '#lib/threads/types.js';
-import { convertLegacyMessages } from './convert.js';
+import { convertLegacyMessages } from './convert/index.js';
 import { recordLegacyFallback } from './observe.js';
 import {
   deleteThreadRows,

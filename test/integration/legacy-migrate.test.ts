@@ -23,7 +23,7 @@ process.env.MONGODB_DB = `ansari_legacy_migrate_${process.pid}`;
 process.env.MAX_THREAD_DOC_BYTES = String(32 * 1024);
 
 const { migrateLegacy, verifyLegacy, checkToolPairing, MIGRATIONS } = await import('#lib/legacy/migrate.js');
-const { convertLegacyMessages } = await import('#lib/legacy/convert.js');
+const { convertLegacyMessages } = await import('#lib/legacy/convert/index.js');
 const { legacyThreadStore } = await import('#lib/legacy/store.js');
 const { getDb, closeMongo } = await import('#lib/db/mongo.js');
 const { ensureIndexes } = await import('#lib/db/indexes.js');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MISSING_RESULT_TEXT } from '#lib/blocks/api-rules.js';
 import type { Block, Message } from '#lib/blocks/types.js';
-import { convertLegacyMessages, MISSING_QUESTION_TEXT, parseToolInput, type LegacyMessageRow } from '#lib/legacy/convert.js';
+import { convertLegacyMessages, MISSING_QUESTION_TEXT, parseToolInput, type LegacyMessageRow } from '#lib/legacy/convert/index.js';
 import {
   DOC_HADITH_LONG_TITLE,
   DOC_NO_RESULTS,
