@@ -1,3 +1,4 @@
+/** What the search tools share: block and definition types, the definition builder, ToolError, document and fetch helpers. */
 import { capDocumentTitle } from '#lib/blocks/api-rules.js';
 import type { Block } from '#lib/blocks/types.js';
 import { isObj } from '#lib/json.js';
@@ -35,6 +36,19 @@ export interface SearchTool {
   definition: SearchToolDefinition;
   /** Runs the search. Throws a ToolError (safe message) on failure; an empty array means no results. */
   search(query: string, signal: AbortSignal): Promise<DocumentBlock[]>;
+}
+
+/** A search tool: its name, the definition Claude gets (one required `query` string), and its search. */
+export function searchTool(name: string, text: { description: string; query: string }, search: SearchTool['search']): SearchTool {
+  return {
+    name,
+    definition: {
+      name,
+      description: text.description,
+      input_schema: { type: 'object', properties: { query: { type: 'string', description: text.query } }, required: ['query'] },
+    },
+    search,
+  };
 }
 
 export type ToolErrorKind = 'http' | 'unreachable' | 'invalid_response' | 'timeout' | 'cancelled';

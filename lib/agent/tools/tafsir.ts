@@ -1,5 +1,16 @@
+/** The tafsir encyclopedia tool (search_tafsir_encyc): the Usul book search, following its pages. */
 import { isObj } from '#lib/json.js';
-import { type DocumentBlock, type SearchTool, ToolError, fetchJson, joinUrl, makeDocument, renderPlainText, str } from './common.js';
+import {
+  type DocumentBlock,
+  type SearchTool,
+  searchTool,
+  ToolError,
+  fetchJson,
+  joinUrl,
+  makeDocument,
+  renderPlainText,
+  str,
+} from './common.js';
 
 export interface TafsirConfig {
   apiToken: string;
@@ -14,7 +25,6 @@ const MAX_PAGES = 5;
 const CONTEXT = 'Retrieved from the Encyclopedia of Quranic Interpretation Based on Narrations';
 
 export function tafsirTool(cfg: TafsirConfig): SearchTool {
-  const name = 'search_tafsir_encyc';
   const base = joinUrl(cfg.baseUrl, `${encodeURIComponent(cfg.bookId)}/${encodeURIComponent(cfg.versionId)}`);
   const headers = { authorization: `Bearer ${cfg.apiToken}`, accept: 'application/json' };
 
@@ -25,29 +35,19 @@ export function tafsirTool(cfg: TafsirConfig): SearchTool {
     return { results: Array.isArray(body.results) ? body.results : [], hasNextPage: body.hasNextPage === true };
   }
 
-  return {
-    name,
-    definition: {
-      name,
+  return searchTool(
+    'search_tafsir_encyc',
+    {
       description:
         'Search the Encyclopedia of Quranic Interpretation Based on Narrations (موسوعة التفسير بالمأثور), which ' +
         'gathers what the Prophet ﷺ, the Companions, their Successors and the early commentators narrated about ' +
         'the meaning of each verse. Returns up to 10 passages as citable documents in Arabic, titled with volume, ' +
         'page and chapter. Use it to explain what a verse means or how it was understood; translate what you use.',
-      input_schema: {
-        type: 'object',
-        properties: {
-          query: {
-            type: 'string',
-            description:
-              'A verse, its theme or a topic, as a few keywords in Arabic or English (for example "تفسير آية ' +
-              'الكرسي" or "meaning of Ayat al-Kursi"); Arabic keywords usually match best.',
-          },
-        },
-        required: ['query'],
-      },
+      query:
+        'A verse, its theme or a topic, as a few keywords in Arabic or English (for example "تفسير آية ' +
+        'الكرسي" or "meaning of Ayat al-Kursi"); Arabic keywords usually match best.',
     },
-    async search(query, signal) {
+    async (query, signal) => {
       const collected: unknown[] = [];
       let page = 1;
       for (;;) {
@@ -87,5 +87,5 @@ export function tafsirTool(cfg: TafsirConfig): SearchTool {
       }
       return docs;
     },
-  };
+  );
 }
