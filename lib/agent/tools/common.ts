@@ -20,7 +20,7 @@ export interface ToolResultBlock extends Block {
   is_error?: true;
 }
 
-export interface SearchToolDefinition {
+interface SearchToolDefinition {
   name: string;
   description: string;
   input_schema: {
@@ -51,7 +51,7 @@ export function searchTool(name: string, text: { description: string; query: str
   };
 }
 
-export type ToolErrorKind = 'http' | 'unreachable' | 'invalid_response' | 'timeout' | 'cancelled';
+type ToolErrorKind = 'http' | 'unreachable' | 'invalid_response' | 'timeout' | 'cancelled';
 
 /** A search failure whose message can be shown to the model: no keys, URLs, bodies or stacks. */
 export class ToolError extends Error {
@@ -68,7 +68,7 @@ export class ToolError extends Error {
 const ARABIC = /[\u0600-\u06FF]/;
 
 /** True when the text's opening (first 50 characters, like the reference) contains Arabic script. */
-export function looksArabic(text: string): boolean {
+function looksArabic(text: string): boolean {
   return ARABIC.test(text.slice(0, 50));
 }
 
