@@ -48,7 +48,8 @@ async function main(): Promise<void> {
   const { ensureIndexes } = await import('#lib/db/indexes.js');
   const { threadsCollection } = await import('#lib/threads/mongo-store.js');
   const { closeLegacyPool } = await import('#lib/db/pg.js');
-  const { migrateLegacy, MIGRATIONS } = await import('#lib/legacy/migrate.js');
+  const { migrateLegacy } = await import('#scripts/ops/migrate/migrate.js');
+  const { MIGRATIONS } = await import('#scripts/ops/migrate/checkpoint.js');
   const { call } = await import('#support/lambda.js');
   const { tokenFor } = await import('#support/auth.js');
   const getThread = (await import('#functions/get-thread.js')).handler;

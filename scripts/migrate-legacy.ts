@@ -5,7 +5,7 @@
  * Copies the legacy PostgreSQL threads (messages converted to blocks, feedback in its message) into MongoDB, then
  * verifies every thread in scope and prints a report; the exit code is 1 when any thread mismatches, 2 when the run
  * fails. Insert-only, idempotent, resumable from the checkpoint in the `migrations` collection, safe beside live
- * traffic; it never deletes SQL data. The logic is lib/legacy/migrate.ts.
+ * traffic; it never deletes SQL data. The logic is scripts/ops/migrate/ (copy, checkpoint, verification).
  *
  * Databases: LEGACY_DATABASE_URL and MONGODB_URI when set. Otherwise the local ones of `npm start`: the running
  * server's when it runs, else the dev data in .data/ opened here (the embedded PGlite and mongo-java-server).
@@ -128,7 +128,8 @@ async function main(): Promise<number> {
       cleanups.push(mongo.stop);
     }
     // lib/ reads its configuration on first import, after the environment above is complete.
-    const { migrateLegacy, verifyLegacy } = await import('#lib/legacy/migrate.js');
+    const { migrateLegacy } = await import('#scripts/ops/migrate/migrate.js');
+    const { verifyLegacy } = await import('#scripts/ops/migrate/verify.js');
     const { closeMongo } = await import('#lib/db/mongo.js');
     const { closeLegacyPool } = await import('#lib/db/pg.js');
     cleanups.unshift(closeMongo, closeLegacyPool);

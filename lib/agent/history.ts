@@ -26,8 +26,9 @@
  *   - Without tools (none configured), tool calls are dropped and tool results are unwrapped into plain user
  *     content, because the API rejects tool blocks in a request that defines no tools.
  */
+import { capDocumentTitle, missingToolResult, sanitizeToolId } from '#lib/blocks/api-rules.js';
 import type { Block, Message } from '#lib/blocks/types.js';
-import { trimTitle } from './tools/common.js';
+import { isObj, type Obj } from '#lib/json.js';
 import { REFERENCES_INTRO } from './tools/index.js';
 
 export interface ModelMessage {
@@ -43,24 +44,11 @@ export interface HistoryOptions {
 }
 
 export const MAX_DOCUMENTS = 100;
-export const MISSING_RESULT_TEXT = 'No result was recorded for this tool call.';
 export const OMITTED_DOCUMENTS_TEXT = 'Earlier search results were removed here to keep the conversation within limits.';
 
-type Obj = Record<string, unknown>;
-
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const nonBlank = (v: unknown): v is string => typeof v === 'string' && v.trim() !== '';
 
-const TOOL_ID_RE = /^[a-zA-Z0-9_-]+$/;
 const TOOL_NAME_RE = /^[a-zA-Z0-9_-]{1,64}$/;
-
-/** A tool id the API accepts; the same input always gives the same output (both sides of a pair agree). */
-export function sanitizeToolId(id: unknown): string {
-  const s = typeof id === 'string' || typeof id === 'number' ? String(id) : '';
-  if (TOOL_ID_RE.test(s)) return s;
-  const cleaned = s.replace(/[^a-zA-Z0-9_-]/g, '_');
-  return cleaned === '' ? 'toolu_unknown' : cleaned;
-}
 
 const text = (t: string): Block => ({ type: 'text', text: t });
 
@@ -77,7 +65,7 @@ function cleanDocument(b: Obj): Block | undefined {
   const source: Obj = { ...b.source };
   if (source.type === 'text' && typeof source.data !== 'string') source.data = JSON.stringify(source.data ?? '');
   const out: Block = { type: 'document', source };
-  if (nonBlank(b.title)) out.title = trimTitle(b.title);
+  if (nonBlank(b.title)) out.title = capDocumentTitle(b.title, '…');
   if (nonBlank(b.context)) out.context = b.context;
   out.citations = { enabled: true };
   return out;
@@ -180,13 +168,11 @@ function pairTools(messages: ModelMessage[]): ModelMessage[] {
   const seenToolIds = new Set<string>();
   let pending: string[] = []; // tool_use ids of the last assistant message, awaiting results
 
-  const missing = (id: string): Block => ({ type: 'tool_result', tool_use_id: id, content: MISSING_RESULT_TEXT, is_error: true });
-
   for (const m of messages) {
     if (m.role === 'assistant') {
       if (out.length === 0) continue; // the API wants a user message first
       if (pending.length > 0) {
-        out.push({ role: 'user', content: pending.map(missing) });
+        out.push({ role: 'user', content: pending.map(missingToolResult) });
         pending = [];
       }
       const content: Block[] = [];
@@ -210,12 +196,12 @@ function pairTools(messages: ModelMessage[]): ModelMessage[] {
       else if (pending.includes(b.tool_use_id as string) && !results.has(b.tool_use_id as string)) results.set(b.tool_use_id as string, b);
       // any other tool_result answers nothing in the previous message: dropped
     }
-    const content = [...pending.map((id) => results.get(id) ?? missing(id)), ...rest];
+    const content = [...pending.map((id) => results.get(id) ?? missingToolResult(id)), ...rest];
     pending = [];
     if (content.length === 0) continue;
     out.push({ role: 'user', content });
   }
-  if (pending.length > 0) out.push({ role: 'user', content: pending.map(missing) });
+  if (pending.length > 0) out.push({ role: 'user', content: pending.map(missingToolResult) });
   return out;
 }
 

@@ -8,7 +8,7 @@
  */
 import type pg from 'pg';
 import type { Source } from '#lib/threads/types.js';
-import type { LegacyMessageRow } from './convert.js';
+import type { LegacyMessageRow } from './convert/index.js';
 import { getLegacyPool } from '#lib/db/pg.js';
 
 /** What `pg` offers: a pool or a checked-out client. */
@@ -42,59 +42,54 @@ const THREAD_COLUMNS = `t.id::text AS thread_id, t.name, t.user_id::text AS user
 /** A cursor instant as the UTC wall-clock `timestamp` the columns hold. */
 const AT_PARAM = (n: number) => `($${n}::timestamptz AT TIME ZONE 'UTC')`;
 
-/**
- * Threads in list order (`updated_at DESC, id DESC`), strictly after `after` when given. `userId` undefined reads
- * every user's threads (the migration); `since` keeps threads updated at or after it.
- */
-export async function selectThreads(
-  db: Queryable,
-  opts: { userId?: string; after?: LegacyPosition; since?: Date; threadId?: string; limit?: number },
-): Promise<LegacyThreadRow[]> {
+/** Which threads a walk reads: one owner's or everyone's, one thread, updated since, after a keyset position. */
+interface ThreadScope {
+  userId?: string;
+  threadId?: string;
+  since?: Date;
+  after?: LegacyPosition;
+}
+
+/** The WHERE clause (or '') of a thread scope; its values are appended to `params`, numbered after those already there. */
+function scopeWhere(scope: ThreadScope, params: unknown[]): string {
   const where: string[] = [];
-  const params: unknown[] = [];
   const param = (v: unknown) => {
     params.push(v);
     return params.length;
   };
-  if (opts.userId !== undefined) where.push(`t.user_id = $${param(opts.userId)}::uuid`);
-  if (opts.threadId !== undefined) where.push(`t.id = $${param(opts.threadId)}::uuid`);
-  if (opts.since !== undefined) where.push(`${SORT_AT} >= ${AT_PARAM(param(opts.since.toISOString()))}`);
-  if (opts.after !== undefined) {
-    const at = param(opts.after.updatedAt.toISOString());
-    const id = param(opts.after.threadId);
+  if (scope.userId !== undefined) where.push(`t.user_id = $${param(scope.userId)}::uuid`);
+  if (scope.threadId !== undefined) where.push(`t.id = $${param(scope.threadId)}::uuid`);
+  if (scope.since !== undefined) where.push(`${SORT_AT} >= ${AT_PARAM(param(scope.since.toISOString()))}`);
+  if (scope.after !== undefined) {
+    const at = param(scope.after.updatedAt.toISOString());
+    const id = param(scope.after.threadId);
     where.push(`(${SORT_AT}, t.id) < (${AT_PARAM(at)}, $${id}::uuid)`);
   }
-  const limit = opts.limit === undefined ? '' : ` LIMIT $${param(opts.limit)}`;
+  return where.length ? `WHERE ${where.join(' AND ')}` : '';
+}
+
+/**
+ * Threads in list order (`updated_at DESC, id DESC`), strictly after `after` when given. `userId` undefined reads
+ * every user's threads (the migration); `since` keeps threads updated at or after it.
+ */
+export async function selectThreads(db: Queryable, opts: ThreadScope & { limit?: number }): Promise<LegacyThreadRow[]> {
+  const params: unknown[] = [];
+  const where = scopeWhere(opts, params);
+  const limit = opts.limit === undefined ? '' : ` LIMIT $${params.push(opts.limit)}`;
   const { rows } = await db.query<LegacyThreadRow>(
     `SELECT ${THREAD_COLUMNS}
        FROM threads t
-      ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ${where}
       ORDER BY ${SORT_AT} DESC, t.id DESC${limit}`,
     params,
   );
   return rows;
 }
 
-/** Number of threads a migration run will walk (same filters as selectThreads). */
-export async function countThreads(db: Queryable, opts: { after?: LegacyPosition; since?: Date; threadId?: string }): Promise<number> {
-  const where: string[] = [];
+/** Number of threads a migration run will walk (the scope of selectThreads). */
+export async function countThreads(db: Queryable, scope: Omit<ThreadScope, 'userId'>): Promise<number> {
   const params: unknown[] = [];
-  if (opts.threadId !== undefined) {
-    params.push(opts.threadId);
-    where.push(`t.id = $${params.length}::uuid`);
-  }
-  if (opts.since !== undefined) {
-    params.push(opts.since.toISOString());
-    where.push(`${SORT_AT} >= ${AT_PARAM(params.length)}`);
-  }
-  if (opts.after !== undefined) {
-    params.push(opts.after.updatedAt.toISOString(), opts.after.threadId);
-    where.push(`(${SORT_AT}, t.id) < (${AT_PARAM(params.length - 1)}, $${params.length}::uuid)`);
-  }
-  const { rows } = await db.query<{ n: number }>(
-    `SELECT COUNT(*)::int AS n FROM threads t ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`,
-    params,
-  );
+  const { rows } = await db.query<{ n: number }>(`SELECT COUNT(*)::int AS n FROM threads t ${scopeWhere(scope, params)}`, params);
   return rows[0]?.n ?? 0;
 }
 

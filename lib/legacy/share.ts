@@ -6,13 +6,11 @@
  */
 import type { Block, Message } from '#lib/blocks/types.js';
 import { withDbRetry } from '#lib/db/retry.js';
+import { isObj } from '#lib/json.js';
 import type { PublicShare } from '#lib/share/snapshot.js';
 import { recordLegacyFallback } from './observe.js';
 import { shareRef } from '#lib/observability.js';
 import { legacyDb, selectMessageTimes, selectShare } from './queries.js';
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Blocks of a frozen share message: a string is one text block; a list keeps its typed blocks; blank text goes. */
 function shareBlocks(content: unknown): Block[] {

@@ -2,7 +2,7 @@
  * The legacy PostgreSQL thread store: the fallback the service consults when MongoDB has no such thread.
  *
  * It serves the same shapes as the MongoDB store (`storage: "legacy"`), messages converted to blocks by
- * convert.ts, and only ever shows the caller's own threads. Its list leaves out threads that already have a
+ * convert/, and only ever shows the caller's own threads. Its list leaves out threads that already have a
  * MongoDB copy (copied on write or migrated), so the merged list never shows a thread twice. Every use is logged
  * with the thread id and counted (`LegacyFallbacks`), so operators can see which legacy threads are still in use.
  */
@@ -13,7 +13,7 @@ import { mongoThreadStore, threadsCollection } from '#lib/threads/mongo-store.js
 import { pageOf } from '#lib/threads/paging.js';
 import { packForMongo, writeChunks } from '#lib/threads/overflow.js';
 import type { FallbackThreadStore, ListPage, MessagePage, ThreadDoc, ThreadRecord, ThreadSummary } from '#lib/threads/types.js';
-import { convertLegacyMessages } from './convert.js';
+import { convertLegacyMessages } from './convert/index.js';
 import { recordLegacyFallback } from './observe.js';
 import {
   deleteThreadRows,

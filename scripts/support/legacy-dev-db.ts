@@ -1,12 +1,12 @@
 /**
  * An embedded legacy PostgreSQL for `npm start`, the seed and migration commands, tests and the benchmark:
  * PGlite (PostgreSQL compiled to WASM) with the legacy schema (scripts/legacy/schema.sql), served on a local TCP
- * port through @electric-sql/pglite-socket so the `pg` driver (lib/legacy/pool.ts) connects to it like to any
+ * port through @electric-sql/pglite-socket so the `pg` driver (lib/db/pg.ts) connects to it like to any
  * PostgreSQL.
  *
  * PGlite has ONE backend session. The socket server multiplexes several client connections onto it, one query at a
  * time, and while a client is inside a transaction the others wait: our SQL never holds a transaction open across
- * round trips (every write is one statement), so a small pool (lib/legacy/pool.ts, max 2) is safe.
+ * round trips (every write is one statement), so a small pool (lib/db/pg.ts, max 2) is safe.
  *
  * The dev database lives in `.data/legacy-pg`. Only one process may open that directory, so the process serving it
  * writes `.data/legacy-pg.json` (its pid, the URL, and the MongoDB URI of `npm start`); the seed and migration

@@ -10,8 +10,7 @@
  * more than 4 cache_control breakpoints, extra keys on messages (stored messages carry id/tool_name/...).
  * Beta/server-tool blocks are accepted by type only, without checking their inner shape.
  */
-
-type Obj = Record<string, unknown>;
+import { isObj, type Obj } from '#lib/json.js';
 
 /** Blocks the API accepts in a user turn. */
 const USER_BLOCK_TYPES = new Set(['text', 'image', 'document', 'search_result', 'tool_result', 'container_upload']);
@@ -43,8 +42,8 @@ const IMAGE_MEDIA_TYPES = new Set(['image/jpeg', 'image/png', 'image/gif', 'imag
 const TOOL_USE_ID_RE = /^[a-zA-Z0-9_-]+$/;
 const TOOL_NAME_RE = /^[a-zA-Z0-9_-]{1,64}$/;
 
-export const MAX_CACHE_CONTROL_BLOCKS = 4;
-export const MAX_DOCUMENT_TITLE_LENGTH = 500;
+const MAX_CACHE_CONTROL_BLOCKS = 4;
+const MAX_DOCUMENT_TITLE_LENGTH = 500;
 
 /** State gathered while walking a request, for the cross-block rules. */
 interface Walk {
@@ -53,10 +52,6 @@ interface Walk {
   cacheControl: string[];
   /** `citations.enabled` of every document seen (absent counts as false, as in the API). */
   citationsEnabled: boolean[];
-}
-
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function isNonBlankString(v: unknown): v is string {

@@ -1,5 +1,5 @@
 /**
- * The legacy migration (lib/legacy/migrate.ts and its command scripts/migrate-legacy.ts) against a real PostgreSQL
+ * The legacy migration (scripts/ops/migrate/ and its command scripts/migrate-legacy.ts) against a real PostgreSQL
  * (PGlite over the pg driver, started for this file) and the MongoDB test server (a database of this file's own).
  * Each test starts from empty stores and loads its own legacy rows.
  */
@@ -22,8 +22,10 @@ process.env.MONGODB_DB = `ansari_legacy_migrate_${process.pid}`;
 // Small documents, so a long legacy thread needs overflow chunks (lib/threads/overflow.ts) when copied.
 process.env.MAX_THREAD_DOC_BYTES = String(32 * 1024);
 
-const { migrateLegacy, verifyLegacy, checkToolPairing, MIGRATIONS } = await import('#lib/legacy/migrate.js');
-const { convertLegacyMessages } = await import('#lib/legacy/convert.js');
+const { migrateLegacy } = await import('#scripts/ops/migrate/migrate.js');
+const { verifyLegacy, checkToolPairing } = await import('#scripts/ops/migrate/verify.js');
+const { MIGRATIONS } = await import('#scripts/ops/migrate/checkpoint.js');
+const { convertLegacyMessages } = await import('#lib/legacy/convert/index.js');
 const { legacyThreadStore } = await import('#lib/legacy/store.js');
 const { getDb, closeMongo } = await import('#lib/db/mongo.js');
 const { ensureIndexes } = await import('#lib/db/indexes.js');

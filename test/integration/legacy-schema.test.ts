@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { convertLegacyMessages, type LegacyMessageRow } from '#lib/legacy/convert.js';
+import { convertLegacyMessages, type LegacyMessageRow } from '#lib/legacy/convert/index.js';
 import {
   DEV_USER_ID,
   OTHER_USER_ID,

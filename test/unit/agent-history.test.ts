@@ -1,11 +1,10 @@
 /** The history normaliser always yields a history the Messages API accepts. */
 import { describe, expect, it } from 'vitest';
+import { MISSING_RESULT_TEXT, sanitizeToolId } from '#lib/blocks/api-rules.js';
 import type { Block, Message } from '#lib/blocks/types.js';
 import {
   MAX_DOCUMENTS,
-  MISSING_RESULT_TEXT,
   OMITTED_DOCUMENTS_TEXT,
-  sanitizeToolId,
   toModelMessages,
   usesTools,
   withCacheBreakpoint,

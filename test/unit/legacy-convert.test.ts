@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { MISSING_RESULT_TEXT } from '#lib/blocks/api-rules.js';
 import type { Block, Message } from '#lib/blocks/types.js';
-import { convertLegacyMessages, MISSING_QUESTION_TEXT, parseToolInput, type LegacyMessageRow } from '#lib/legacy/convert.js';
+import { convertLegacyMessages, MISSING_QUESTION_TEXT, parseToolInput, type LegacyMessageRow } from '#lib/legacy/convert/index.js';
 import {
   DOC_HADITH_LONG_TITLE,
   DOC_NO_RESULTS,
@@ -34,7 +35,7 @@ const result = (id: string, content?: unknown, isError?: boolean): Block => ({
   ...(content === undefined ? {} : { content }),
   ...(isError === undefined ? {} : { is_error: isError }),
 });
-const missing = (id: string): Block => result(id, 'No result was recorded.', true);
+const missing = (id: string): Block => result(id, MISSING_RESULT_TEXT, true);
 
 /** What the agent sends to the API: role and content only (stored messages carry id, created_at, ...). */
 const forApi = (messages: Message[]) => messages.map(({ role, content }) => ({ role, content }));

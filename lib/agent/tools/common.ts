@@ -1,4 +1,7 @@
+/** What the search tools share: block and definition types, the definition builder, ToolError, document and fetch helpers. */
+import { capDocumentTitle } from '#lib/blocks/api-rules.js';
 import type { Block } from '#lib/blocks/types.js';
+import { isObj } from '#lib/json.js';
 
 /** A plain-text document block with citations enabled, as a search tool returns it inside a tool_result. */
 export interface DocumentBlock extends Block {
@@ -17,7 +20,7 @@ export interface ToolResultBlock extends Block {
   is_error?: true;
 }
 
-export interface SearchToolDefinition {
+interface SearchToolDefinition {
   name: string;
   description: string;
   input_schema: {
@@ -35,7 +38,20 @@ export interface SearchTool {
   search(query: string, signal: AbortSignal): Promise<DocumentBlock[]>;
 }
 
-export type ToolErrorKind = 'http' | 'unreachable' | 'invalid_response' | 'timeout' | 'cancelled';
+/** A search tool: its name, the definition Claude gets (one required `query` string), and its search. */
+export function searchTool(name: string, text: { description: string; query: string }, search: SearchTool['search']): SearchTool {
+  return {
+    name,
+    definition: {
+      name,
+      description: text.description,
+      input_schema: { type: 'object', properties: { query: { type: 'string', description: text.query } }, required: ['query'] },
+    },
+    search,
+  };
+}
+
+type ToolErrorKind = 'http' | 'unreachable' | 'invalid_response' | 'timeout' | 'cancelled';
 
 /** A search failure whose message can be shown to the model: no keys, URLs, bodies or stacks. */
 export class ToolError extends Error {
@@ -49,18 +65,10 @@ export class ToolError extends Error {
   }
 }
 
-/** The API fails on citation titles over 500 characters; keep a margin (code-point safe). */
-export const MAX_TITLE_CHARS = 450;
-
-export function trimTitle(title: string): string {
-  const chars = Array.from(title.trim());
-  return chars.length <= MAX_TITLE_CHARS ? chars.join('') : `${chars.slice(0, MAX_TITLE_CHARS - 1).join('')}…`;
-}
-
 const ARABIC = /[\u0600-\u06FF]/;
 
 /** True when the text's opening (first 50 characters, like the reference) contains Arabic script. */
-export function looksArabic(text: string): boolean {
+function looksArabic(text: string): boolean {
   return ARABIC.test(text.slice(0, 50));
 }
 
@@ -85,7 +93,7 @@ export function makeDocument(title: string, context: string, data: string): Docu
   return {
     type: 'document',
     source: { type: 'text', media_type: 'text/plain', data },
-    title: trimTitle(title),
+    title: capDocumentTitle(title, '…'),
     context,
     citations: { enabled: true },
   };
@@ -93,15 +101,11 @@ export function makeDocument(title: string, context: string, data: string): Docu
 
 /** A field of an untrusted JSON object as trimmed text ('' when absent or not a string/number). */
 export function str(obj: unknown, key: string): string {
-  if (!isObject(obj)) return '';
+  if (!isObj(obj)) return '';
   const v = obj[key];
   if (typeof v === 'string') return v.trim();
   if (typeof v === 'number' && Number.isFinite(v)) return String(v);
   return '';
-}
-
-export function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 export function joinUrl(base: string, path: string): string {

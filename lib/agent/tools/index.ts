@@ -3,13 +3,12 @@
  * execution of one round of tool calls. Kept free of lib/config.ts: everything comes in a ToolsConfig.
  */
 import type { Block } from '#lib/blocks/types.js';
-import { type DocumentBlock, type SearchTool, type ToolResultBlock, ToolError } from './common.js';
+import { type SearchTool, type ToolResultBlock, ToolError } from './common.js';
 import { hadithTool, quranTool } from './kalimat.js';
 import { mawsuahTool } from './mawsuah.js';
 import { tafsirTool } from './tafsir.js';
 
-export type { DocumentBlock, SearchTool, SearchToolDefinition, ToolResultBlock, ToolErrorKind } from './common.js';
-export { ToolError, renderSourceData, trimTitle, MAX_TITLE_CHARS } from './common.js';
+export type { DocumentBlock, SearchTool, ToolResultBlock } from './common.js';
 export { mawsuahRequestBody } from './mawsuah.js';
 
 export interface ToolsConfig {
@@ -79,10 +78,10 @@ export interface RunToolRoundOptions {
 }
 
 /** At most this many tool calls run in one user turn (the reference's `_check_tool_limit`). */
-export const MAX_TOOL_CALLS_PER_TURN = 9;
+const MAX_TOOL_CALLS_PER_TURN = 9;
 /** The same tool may run at most this many times in a row. */
-export const MAX_CONSECUTIVE_SAME_TOOL = 3;
-export const MAX_QUERY_CHARS = 1000;
+const MAX_CONSECUTIVE_SAME_TOOL = 3;
+const MAX_QUERY_CHARS = 1000;
 
 export const TOOL_LIMIT_MESSAGE =
   "Tool usage limit reached. Please synthesize a complete answer based on the information you've already " +
@@ -92,7 +91,7 @@ export const NO_RESULTS_MESSAGE =
   'No results found for this query. Try different or fewer keywords (in English or Arabic), or another source.';
 
 /** True when running `name` now would break a limit, given the calls that ran before it in this turn. */
-export function toolLimitReached(history: readonly string[], name: string): boolean {
+function toolLimitReached(history: readonly string[], name: string): boolean {
   if (history.length >= MAX_TOOL_CALLS_PER_TURN) return true;
   if (history.length >= MAX_CONSECUTIVE_SAME_TOOL) {
     const tail = history.slice(-MAX_CONSECUTIVE_SAME_TOOL);

@@ -1,9 +1,11 @@
+/** The Kalimat search tools: the Quran (search_quran) and the hadith collections (search_hadith). */
+import { isObj } from '#lib/json.js';
 import {
   type DocumentBlock,
   type SearchTool,
+  searchTool,
   ToolError,
   fetchJson,
-  isObject,
   joinUrl,
   makeDocument,
   renderSourceData,
@@ -22,35 +24,24 @@ async function kalimatSearch(cfg: KalimatConfig, params: Record<string, string>,
   const url = `${joinUrl(cfg.baseUrl, 'search')}?${new URLSearchParams(params).toString()}`;
   const body = await fetchJson(url, { method: 'GET', headers: { 'x-api-key': cfg.apiKey, accept: 'application/json' } }, signal);
   if (Array.isArray(body)) return body;
-  if (isObject(body) && Array.isArray(body.results)) return body.results;
+  if (isObj(body) && Array.isArray(body.results)) return body.results;
   throw new ToolError('invalid_response', 'The search service returned an unexpected response.');
 }
 
 export function quranTool(cfg: KalimatConfig): SearchTool {
-  const name = 'search_quran';
-  return {
-    name,
-    definition: {
-      name,
+  return searchTool(
+    'search_quran',
+    {
       description:
         'Search the Holy Quran for the ayahs (verses) most relevant to a topic. Returns up to 10 ayahs, each as a ' +
         'citable document titled with its surah:ayah reference (for example "Quran 2:153") that contains the Arabic ' +
         'text and an English translation. Use it whenever the Quran speaks to the question, and quote or cite the ' +
         'ayahs it returns rather than reciting verses from memory.',
-      input_schema: {
-        type: 'object',
-        properties: {
-          query: {
-            type: 'string',
-            description:
-              'The topic to look for, as a few specific keywords in English or Arabic (for example "patience in ' +
-              'hardship" or "الصبر على البلاء"). Do not include the word "Quran".',
-          },
-        },
-        required: ['query'],
-      },
+      query:
+        'The topic to look for, as a few specific keywords in English or Arabic (for example "patience in ' +
+        'hardship" or "الصبر على البلاء"). Do not include the word "Quran".',
     },
-    async search(query, signal) {
+    async (query, signal) => {
       const results = await kalimatSearch(cfg, { query, numResults: String(NUM_RESULTS), getText: '1' }, signal);
       const docs: DocumentBlock[] = [];
       for (const r of results) {
@@ -61,35 +52,24 @@ export function quranTool(cfg: KalimatConfig): SearchTool {
       }
       return docs;
     },
-  };
+  );
 }
 
 export function hadithTool(cfg: KalimatConfig): SearchTool {
-  const name = 'search_hadith';
-  return {
-    name,
-    definition: {
-      name,
+  return searchTool(
+    'search_hadith',
+    {
       description:
         'Search the hadith collections (Sahih al-Bukhari, Sahih Muslim, the Sunan of Abu Dawud, al-Tirmidhi, ' +
         "al-Nasa'i and Ibn Majah, and others) for narrations of the Prophet Muhammad ﷺ relevant to a topic. " +
         'Returns up to 10 hadiths, each as a citable document with the Arabic text, an English translation, the ' +
         'collection, chapter, section and hadith number, and the grade when one is known. Mention the grade when ' +
         'you rely on a hadith.',
-      input_schema: {
-        type: 'object',
-        properties: {
-          query: {
-            type: 'string',
-            description:
-              'The topic to look for, as a few specific keywords in English or Arabic (for example "intention ' +
-              'actions" or "إنما الأعمال بالنيات").',
-          },
-        },
-        required: ['query'],
-      },
+      query:
+        'The topic to look for, as a few specific keywords in English or Arabic (for example "intention ' +
+        'actions" or "إنما الأعمال بالنيات").',
     },
-    async search(query, signal) {
+    async (query, signal) => {
       const results = await kalimatSearch(cfg, { query, numResults: String(NUM_RESULTS), indexes: '["sunnah_lk"]', getText: '2' }, signal);
       const docs: DocumentBlock[] = [];
       for (const r of results) {
@@ -106,5 +86,5 @@ export function hadithTool(cfg: KalimatConfig): SearchTool {
       }
       return docs;
     },
-  };
+  );
 }

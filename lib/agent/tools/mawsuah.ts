@@ -1,9 +1,11 @@
+/** The fiqh encyclopedia tool (search_mawsuah): al-Mawsu'ah al-Fiqhiyyah through Vectara. */
+import { isObj } from '#lib/json.js';
 import {
   type DocumentBlock,
   type SearchTool,
+  searchTool,
   ToolError,
   fetchJson,
-  isObject,
   joinUrl,
   makeDocument,
   renderSourceData,
@@ -43,30 +45,19 @@ export function mawsuahRequestBody(query: string): Record<string, unknown> {
 }
 
 export function mawsuahTool(cfg: MawsuahConfig): SearchTool {
-  const name = 'search_mawsuah';
-  return {
-    name,
-    definition: {
-      name,
+  return searchTool(
+    'search_mawsuah',
+    {
       description:
         "Search al-Mawsu'ah al-Fiqhiyyah (the Kuwaiti Encyclopedia of Islamic Jurisprudence) for rulings and the " +
         'positions of the schools of Islamic law on a question of fiqh (worship, transactions, family law, food, ' +
         'dress, and so on). Returns up to 5 potentially relevant passages as citable documents, in Arabic only: ' +
         'translate what you use for the user, and check that a passage really answers the question.',
-      input_schema: {
-        type: 'object',
-        properties: {
-          query: {
-            type: 'string',
-            description:
-              'The legal topic as a few keywords, preferably translated into Arabic (for example "حكم صلاة ' +
-              'الجماعة"); English keywords also work but match less well.',
-          },
-        },
-        required: ['query'],
-      },
+      query:
+        'The legal topic as a few keywords, preferably translated into Arabic (for example "حكم صلاة ' +
+        'الجماعة"); English keywords also work but match less well.',
     },
-    async search(query, signal) {
+    async (query, signal) => {
       const url = joinUrl(cfg.baseUrl, `v2/corpora/${encodeURIComponent(cfg.corpusKey)}/query`);
       const body = await fetchJson(
         url,
@@ -77,7 +68,7 @@ export function mawsuahTool(cfg: MawsuahConfig): SearchTool {
         },
         signal,
       );
-      if (!isObject(body)) throw new ToolError('invalid_response', 'The search service returned an unexpected response.');
+      if (!isObj(body)) throw new ToolError('invalid_response', 'The search service returned an unexpected response.');
       const results = Array.isArray(body.search_results) ? body.search_results : [];
       const docs: DocumentBlock[] = [];
       for (const r of results) {
@@ -93,5 +84,5 @@ export function mawsuahTool(cfg: MawsuahConfig): SearchTool {
       }
       return docs;
     },
-  };
+  );
 }

@@ -1,9 +1,11 @@
+/** The tafsir encyclopedia tool (search_tafsir_encyc): the Usul book search, following its pages. */
+import { isObj } from '#lib/json.js';
 import {
   type DocumentBlock,
   type SearchTool,
+  searchTool,
   ToolError,
   fetchJson,
-  isObject,
   joinUrl,
   makeDocument,
   renderPlainText,
@@ -23,40 +25,29 @@ const MAX_PAGES = 5;
 const CONTEXT = 'Retrieved from the Encyclopedia of Quranic Interpretation Based on Narrations';
 
 export function tafsirTool(cfg: TafsirConfig): SearchTool {
-  const name = 'search_tafsir_encyc';
   const base = joinUrl(cfg.baseUrl, `${encodeURIComponent(cfg.bookId)}/${encodeURIComponent(cfg.versionId)}`);
   const headers = { authorization: `Bearer ${cfg.apiToken}`, accept: 'application/json' };
 
   async function fetchPage(query: string, page: number, signal: AbortSignal) {
     const params = new URLSearchParams({ q: query, limit: String(LIMIT), page: String(page), include_chapters: 'false' });
     const body = await fetchJson(`${base}?${params.toString()}`, { method: 'GET', headers }, signal);
-    if (!isObject(body)) throw new ToolError('invalid_response', 'The search service returned an unexpected response.');
+    if (!isObj(body)) throw new ToolError('invalid_response', 'The search service returned an unexpected response.');
     return { results: Array.isArray(body.results) ? body.results : [], hasNextPage: body.hasNextPage === true };
   }
 
-  return {
-    name,
-    definition: {
-      name,
+  return searchTool(
+    'search_tafsir_encyc',
+    {
       description:
         'Search the Encyclopedia of Quranic Interpretation Based on Narrations (موسوعة التفسير بالمأثور), which ' +
         'gathers what the Prophet ﷺ, the Companions, their Successors and the early commentators narrated about ' +
         'the meaning of each verse. Returns up to 10 passages as citable documents in Arabic, titled with volume, ' +
         'page and chapter. Use it to explain what a verse means or how it was understood; translate what you use.',
-      input_schema: {
-        type: 'object',
-        properties: {
-          query: {
-            type: 'string',
-            description:
-              'A verse, its theme or a topic, as a few keywords in Arabic or English (for example "تفسير آية ' +
-              'الكرسي" or "meaning of Ayat al-Kursi"); Arabic keywords usually match best.',
-          },
-        },
-        required: ['query'],
-      },
+      query:
+        'A verse, its theme or a topic, as a few keywords in Arabic or English (for example "تفسير آية ' +
+        'الكرسي" or "meaning of Ayat al-Kursi"); Arabic keywords usually match best.',
     },
-    async search(query, signal) {
+    async (query, signal) => {
       const collected: unknown[] = [];
       let page = 1;
       for (;;) {
@@ -75,11 +66,11 @@ export function tafsirTool(cfg: TafsirConfig): SearchTool {
 
       const docs: DocumentBlock[] = [];
       for (const r of collected.slice(0, LIMIT)) {
-        if (!isObject(r)) continue;
-        const node = isObject(r.node) ? r.node : r;
+        if (!isObj(r)) continue;
+        const node = isObj(r.node) ? r.node : r;
         const text = str(node, 'text');
         if (!text) continue;
-        const metadata = isObject(node.metadata) ? node.metadata : {};
+        const metadata = isObj(node.metadata) ? node.metadata : {};
         const firstPage = Array.isArray(metadata.pages) ? metadata.pages[0] : undefined;
         const firstChapter = Array.isArray(metadata.chapters) ? metadata.chapters[0] : undefined;
         const volume = str(firstPage, 'volume');
@@ -96,5 +87,5 @@ export function tafsirTool(cfg: TafsirConfig): SearchTool {
       }
       return docs;
     },
-  };
+  );
 }
