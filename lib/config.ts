@@ -1,5 +1,5 @@
 /** The configuration: the environment parsed once with zod, failing at cold start with every bad variable named. */
-import { z } from 'zod';
+import * as z from 'zod';
 
 import { DEV_SECRET_KEY } from './dev-secret.js';
 const LOCAL_STAGES = new Set(['local', 'test']);

@@ -1,5 +1,5 @@
 /** The request schemas of every route (path, query, body), validated at the edge by the middleware. */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Block, Role } from '#lib/blocks/types.js';
 import { unsafeKey } from '#lib/db/keys.js';
 import { isUuid } from '#lib/ids.js';

@@ -1,5 +1,5 @@
 /** The opaque keyset cursor of the thread list and the list order it encodes. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationError } from '#lib/errors.js';
 
 /** Keyset position in the thread list (newest first: updated_at desc, then thread_id desc). */
