@@ -1,11 +1,12 @@
 /** The MongoDB thread store: one document per thread, messages embedded, every filter scoped to the owner. */
-import type { Collection, Filter } from 'mongodb';
+import { BSON, type Collection, type Filter } from 'mongodb';
 import type { Message } from '#lib/blocks/types.js';
 import { getDb } from '#lib/db/mongo.js';
 import { withDbRetry } from '#lib/db/retry.js';
+import { isObj } from '#lib/json.js';
 import { pageBounds } from './paging.js';
-import { chunkedMessages, deleteChunks, joinMessages, maxDocBytes, messageBytes, spillOldest } from './overflow.js';
-import type { ListPage, MessagePage, ThreadDoc, ThreadRecord, ThreadStore, ThreadSummary } from './types.js';
+import { chunkedMessages, deleteChunks, editStoredMessage, joinMessages, maxDocBytes, messageBytes, spillOldest } from './overflow.js';
+import type { Feedback, FeedbackClass, ListPage, MessagePage, ThreadDoc, ThreadRecord, ThreadStore, ThreadSummary } from './types.js';
 
 export const THREADS = 'threads';
 
@@ -172,3 +173,59 @@ export const mongoThreadStore: ThreadStore & {
     );
   },
 };
+
+// Feedback: written in place on the message, wherever it lives (document or overflow chunk), one atomic update each.
+
+/** BSON bytes a `feedback` field adds to a message. */
+const feedbackBytes = (feedback: unknown): number =>
+  feedback === undefined ? 0 : BSON.calculateObjectSize({ feedback }) - BSON.calculateObjectSize({});
+
+/**
+ * Sets the feedback of the caller's assistant message: class and comment replaced, `updated_at` moved,
+ * `created_at` kept from the first time (`$min`: the earliest write's time stays). One `$set`/`$min` on the
+ * matched message. The stored feedback, or null when the caller's MongoDB thread has no such assistant message.
+ */
+export async function setMessageFeedback(
+  userId: string,
+  threadId: string,
+  messageId: string,
+  input: { class: FeedbackClass; comment: string | null },
+  at: Date,
+): Promise<Feedback | null> {
+  const set = { class: input.class, comment: input.comment, updated_at: at };
+  // What the update leaves in the message, from the message as it was.
+  const after = (before: Message): Record<string, unknown> => {
+    const old = isObj(before.feedback) ? before.feedback : {};
+    const first = old.created_at instanceof Date && old.created_at.getTime() < at.getTime() ? old.created_at : at;
+    return { ...old, ...set, created_at: first };
+  };
+  const before = await editStoredMessage(await threadsCollection(), userId, threadId, messageId, {
+    update: (path) => ({
+      $set: { [`${path}.feedback.class`]: set.class, [`${path}.feedback.comment`]: set.comment, [`${path}.feedback.updated_at`]: at },
+      $min: { [`${path}.feedback.created_at`]: at },
+    }),
+    maxGrowth: feedbackBytes({ ...set, created_at: at }),
+    growth: (b) => feedbackBytes(after(b)) - feedbackBytes(b.feedback),
+  });
+  if (!before) return null;
+  const stored = after(before);
+  return { class: input.class, comment: input.comment, created_at: stored.created_at as Date, updated_at: at };
+}
+
+/**
+ * Removes the feedback of the caller's assistant message (one `$unset`). `{removed}` is what it held (undefined
+ * when it had none); null when the caller's MongoDB thread has no such assistant message.
+ */
+export async function removeMessageFeedback(
+  userId: string,
+  threadId: string,
+  messageId: string,
+): Promise<{ removed: Record<string, unknown> | undefined } | null> {
+  const before = await editStoredMessage(await threadsCollection(), userId, threadId, messageId, {
+    update: (path) => ({ $unset: { [`${path}.feedback`]: '' } }),
+    maxGrowth: 0,
+    growth: (b) => -feedbackBytes(b.feedback),
+  });
+  if (!before) return null;
+  return { removed: isObj(before.feedback) ? before.feedback : undefined };
+}
