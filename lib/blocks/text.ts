@@ -57,14 +57,18 @@ export interface TextMessage {
   role: 'user' | 'assistant';
   content: string;
   created_at: Date;
+  /** The feedback of the message whose id this one carries (the owner's views only: shares hold none). */
+  feedback?: Record<string, unknown>;
 }
+
+const withFeedback = (out: TextMessage, m: Message): TextMessage => (m.feedback ? { ...out, feedback: m.feedback } : out);
 
 const hasToolResultOnly = (m: Message): boolean =>
   m.role === 'user' && m.content.length > 0 && m.content.every((b) => b.type === 'tool_result');
 
 /**
  * The simple format (`?format=text`): user messages with their text, and each assistant reply as ONE message
- * (consecutive assistant messages joined across tool-result turns) carrying the id of its last message.
+ * (consecutive assistant messages joined across tool-result turns) carrying the id (and feedback) of its last message.
  * Messages with no display text (tool calls, tool results) are left out.
  */
 export function toTextMessages(messages: Message[]): TextMessage[] {
@@ -74,7 +78,7 @@ export function toTextMessages(messages: Message[]): TextMessage[] {
     if (run.length === 0) return;
     const content = renderReply(run);
     const last = run[run.length - 1]!;
-    if (content.trim() !== '') out.push({ id: last.id, role: 'assistant', content, created_at: last.created_at });
+    if (content.trim() !== '') out.push(withFeedback({ id: last.id, role: 'assistant', content, created_at: last.created_at }, last));
     run = [];
   };
   for (const m of messages) {
@@ -85,7 +89,7 @@ export function toTextMessages(messages: Message[]): TextMessage[] {
     if (hasToolResultOnly(m)) continue; // part of the current reply's tool round
     flush();
     const content = renderBlocks(m.content, []);
-    if (content.trim() !== '') out.push({ id: m.id, role: 'user', content, created_at: m.created_at });
+    if (content.trim() !== '') out.push(withFeedback({ id: m.id, role: 'user', content, created_at: m.created_at }, m));
   }
   flush();
   return out;

@@ -4,7 +4,7 @@ import type { Block, Role } from '#lib/blocks/types.js';
 import { unsafeKey } from '#lib/db/keys.js';
 import { isUuid } from '#lib/ids.js';
 import { normaliseName } from '#lib/threads/names.js';
-import { SOURCES } from '#lib/threads/types.js';
+import { FEEDBACK_CLASSES, SOURCES } from '#lib/threads/types.js';
 
 const ThreadIdSchema = z
   .string()
@@ -134,3 +134,19 @@ export const ShareThreadBody = z
   .transform((b) => b ?? {});
 export const SharePath = z.object({ id: z.string() });
 export const ShareQuery = z.object({ format: z.enum(['json', 'text']).default('json') });
+
+// Feedback on a message. Message ids: UUIDs, legacy row ids ("102", "301-tool_use"), the old backend's hex ids.
+const MessageIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'must be a message id');
+export const MessagePathSchema = z.object({ thread_id: ThreadIdSchema, message_id: MessageIdSchema });
+
+const MAX_COMMENT_CHARS = 2_000;
+
+/** A comment: trimmed, at most 2,000 characters (code points); blank, null or absent is no comment. */
+const CommentSchema = z
+  .string()
+  .transform((s) => s.trim())
+  .refine((s) => Array.from(s).length <= MAX_COMMENT_CHARS, `must be at most ${MAX_COMMENT_CHARS} characters`);
+
+export const FeedbackBody = z
+  .strictObject({ class: z.enum(FEEDBACK_CLASSES), comment: CommentSchema.nullable().optional() })
+  .transform((b) => ({ class: b.class, comment: b.comment ? b.comment : null }));
