@@ -1,10 +1,11 @@
 /**
  * CI check of the packaged CloudFormation template (`serverless package` first): every function of
  * serverless.yml is a Lambda function on the expected runtime, every http event is a REST API method on the
- * right resource path with an OPTIONS preflight, and streaming routes use the response-streaming integration.
+ * right resource path with an OPTIONS preflight, streaming routes use the response-streaming integration, and
+ * every handler file in functions/ is deployed.
  * Prints one line per check and exits non-zero when any fails.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadRoutes } from './dev-server.js';
@@ -59,6 +60,12 @@ for (const route of loadRoutes()) {
   } else {
     check(m?.props.Integration?.Type === 'AWS_PROXY', `${route.method} ${route.resource} is a Lambda proxy integration`);
   }
+}
+
+// Every handler in functions/ is deployed: a route written but left out of serverless.yml would be missing here.
+const wired = new Set(loadRoutes().map((r) => path.relative(ROOT, r.handlerPath)));
+for (const file of readdirSync(path.join(ROOT, 'functions')).filter((f) => f.endsWith('.ts'))) {
+  check(wired.has(`functions/${file}`), `functions/${file} is a function of serverless.yml`);
 }
 
 // Operations: least privilege, log retention, stage throttling, alarms.

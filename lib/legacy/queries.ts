@@ -198,6 +198,28 @@ export async function selectShare(db: Queryable, shareId: string): Promise<strin
   return rows[0]?.content ?? null;
 }
 
+/** Deletes a legacy share row; whether there was one. */
+export async function deleteShareRow(db: Queryable, shareId: string): Promise<boolean> {
+  const { rowCount } = await db.query('DELETE FROM share WHERE id = $1::uuid', [shareId]);
+  return (rowCount ?? 0) > 0;
+}
+
+/**
+ * Deletes a legacy share row only when it is `userId`'s: the row names no owner, so its owner is the owner of the
+ * thread its messages (`rowIds`, read from its content) belong to. At least one of them must still exist, and none
+ * may belong to another user's thread. Check and delete are one statement.
+ */
+export async function deleteOwnedShareRow(db: Queryable, shareId: string, userId: string, rowIds: number[]): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `DELETE FROM share s
+      WHERE s.id = $1::uuid
+        AND EXISTS (SELECT 1 FROM messages m JOIN threads t ON t.id = m.thread_id WHERE m.id = ANY($3::int[]) AND t.user_id = $2::uuid)
+        AND NOT EXISTS (SELECT 1 FROM messages m JOIN threads t ON t.id = m.thread_id WHERE m.id = ANY($3::int[]) AND t.user_id <> $2::uuid)`,
+    [shareId, userId, rowIds],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
 /** `created_at` of message rows by id (the legacy share content carries none). */
 export async function selectMessageTimes(db: Queryable, ids: number[]): Promise<Map<number, Date>> {
   if (ids.length === 0) return new Map();

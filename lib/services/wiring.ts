@@ -13,6 +13,8 @@ export interface LegacyLayer {
   threads: FallbackThreadStore;
   /** Shares of the old backend (UUID ids), read when no MongoDB share matches. */
   readShare(shareId: string): Promise<PublicShare | null>;
+  /** Deletes a legacy share row: `ownerId`'s only, or unconditionally when undefined (ownership proved elsewhere). */
+  revokeShare(shareId: string, ownerId: string | undefined): Promise<boolean>;
 }
 
 let legacy: Promise<LegacyLayer | undefined> | undefined;
@@ -24,6 +26,7 @@ export function legacyLayer(): Promise<LegacyLayer | undefined> {
       : Promise.all([import('#lib/legacy/store.js'), import('#lib/legacy/share.js')]).then(([store, share]) => ({
           threads: store.legacyThreadStore,
           readShare: share.readLegacyShare,
+          revokeShare: share.revokeLegacyShare,
         }));
   return legacy;
 }

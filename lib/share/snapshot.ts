@@ -102,3 +102,44 @@ export async function findShare(shareId: string, now = new Date()): Promise<Publ
     messages: doc.snapshot.messages,
   };
 }
+
+/** A share as its owner's list shows it. */
+export interface ShareSummary {
+  share_id: string;
+  created_at: Date;
+  expires_at: Date | null;
+}
+
+const active = (now: Date) => ({ $or: [{ expires_at: null }, { expires_at: { $gt: now } }] });
+
+/** The owner's unexpired shares of a thread, newest first. */
+export async function activeSharesOf(userId: string, threadId: string, now = new Date()): Promise<ShareSummary[]> {
+  return withDbRetry('shares.list', async () =>
+    (await sharesCollection())
+      .find({ thread_id: threadId, user_id: userId, ...active(now) }, { projection: { _id: 0, share_id: 1, created_at: 1, expires_at: 1 } })
+      .sort({ created_at: -1, share_id: -1 })
+      .toArray(),
+  );
+}
+
+/** Whether `userId` owns an unexpired share with this id. */
+export async function ownsActiveShare(userId: string, shareId: string, now = new Date()): Promise<boolean> {
+  return withDbRetry(
+    'shares.owner',
+    async () => (await (await sharesCollection()).countDocuments({ share_id: shareId, user_id: userId, ...active(now) }, { limit: 1 })) > 0,
+  );
+}
+
+/**
+ * Deletes a share: the owner's unexpired share when `owner` is given, else every copy under that id (the caller
+ * has proved ownership another way). Whether one was deleted; a retry after an ambiguous failure that finds it
+ * gone counts as deleted.
+ */
+export async function deleteShare(shareId: string, owner: { userId: string; now: Date } | undefined): Promise<boolean> {
+  return withDbRetry('shares.delete', async (attempt) => {
+    const col = await sharesCollection();
+    const filter = owner ? { share_id: shareId, user_id: owner.userId, ...active(owner.now) } : { share_id: shareId };
+    if ((await col.deleteMany(filter)).deletedCount > 0) return true;
+    return attempt > 0 && owner !== undefined && (await col.countDocuments({ share_id: shareId }, { limit: 1 })) === 0;
+  });
+}

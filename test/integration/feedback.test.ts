@@ -38,7 +38,12 @@ const conversation = (): Message[] => [
     ],
     created_at: t0,
   },
-  { id: 'r1', role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: 'Please see the references below.' }], created_at: t0 },
+  {
+    id: 'r1',
+    role: 'user',
+    content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: 'Please see the references below.' }],
+    created_at: t0,
+  },
   { id: 'a2', role: 'assistant', content: [{ type: 'text', text: 'Most scholars hold it is a stressed sunnah.' }], created_at: t0 },
   { id: 'u2', role: 'user', content: [{ type: 'text', text: 'Thanks' }], created_at: t0 },
   { id: 'a3', role: 'assistant', content: [{ type: 'text', text: 'You are welcome.' }], created_at: t0 },
@@ -116,7 +121,13 @@ describe('POST /api/v3/threads/{thread_id}/messages/{message_id}/feedback', () =
     const again = await get(token, id, { format: 'text' });
     expect(again.json.messages).toEqual([
       { id: 'u1', role: 'user', content: 'Is witr obligatory?', created_at: t0.toISOString() },
-      { id: 'a2', role: 'assistant', content: 'Let me check.\n\nMost scholars hold it is a stressed sunnah.', created_at: t0.toISOString(), feedback },
+      {
+        id: 'a2',
+        role: 'assistant',
+        content: 'Let me check.\n\nMost scholars hold it is a stressed sunnah.',
+        created_at: t0.toISOString(),
+        feedback,
+      },
       { id: 'u2', role: 'user', content: 'Thanks', created_at: t0.toISOString() },
       { id: 'a3', role: 'assistant', content: 'You are welcome.', created_at: t0.toISOString() },
     ]);
