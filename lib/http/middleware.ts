@@ -10,6 +10,7 @@ import { config } from '#lib/config.js';
 import { HttpError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '#lib/errors.js';
 import { logger, metrics, userRef } from '#lib/observability.js';
 import { classifyDependencyError } from '#lib/db/faults.js';
+import { withDbBudget } from '#lib/db/retry.js';
 import { authenticate } from './auth.js';
 
 /** Request bodies larger than this are refused with 413 (the contract's limit). */
@@ -185,7 +186,9 @@ function compose<P extends AnySchema | undefined, Q extends AnySchema | undefine
   spec: RouteSpec<P, Q, B>,
   inner: (event: APIGatewayProxyEvent, context: Context) => Promise<unknown>,
 ) {
-  return middy(inner, { timeoutEarlyInMillis: 0 })
+  // The route's database work shares one time budget, counted from the request's arrival (lib/db/retry.ts).
+  const budgeted = (event: APIGatewayProxyEvent, context: Context) => withDbBudget(() => inner(event, context), state({ event }).startedAt);
+  return middy(budgeted, { timeoutEarlyInMillis: 0 })
     .use(httpHeaderNormalizer())
     .use(observe(spec.route, spec.threadParam ?? 'thread_id'))
     .use(
