@@ -7,14 +7,12 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as z from 'zod';
 import { config } from '#lib/config.js';
-import { HttpError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '#lib/errors.js';
+import { HttpError, ValidationError } from '#lib/errors.js';
 import { logger, metrics, userRef } from '#lib/observability.js';
 import { classifyDependencyError } from '#lib/db/faults.js';
 import { withDbBudget } from '#lib/db/retry.js';
 import { authenticate } from './auth.js';
-
-/** Request bodies larger than this are refused with 413 (the contract's limit). */
-const MAX_BODY_BYTES = 256 * 1024;
+import { readJsonBody } from './body.js';
 
 /** Custom response headers browsers may read (CORS hides them otherwise). */
 const EXPOSED_HEADERS = ['X-Next-Cursor', 'X-Message-Id', 'X-Reply-Message-Id', 'Retry-After'];
@@ -95,22 +93,6 @@ function parse<S extends AnySchema>(schema: S, value: unknown, where: string): z
   const result = schema.safeParse(value);
   if (!result.success) throw new ValidationError(describeIssues(result.error, where));
   return result.data;
-}
-
-/** JSON body rules: 413 over the limit, 415 when not JSON, 400 when malformed. An absent body is `undefined`. */
-function readJsonBody(event: APIGatewayProxyEvent): unknown {
-  const raw = event.body;
-  if (raw === null || raw === undefined || raw === '') return undefined;
-  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
-  if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) throw new PayloadTooLargeError(MAX_BODY_BYTES);
-  const contentType = event.headers?.['content-type'] ?? '';
-  if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(contentType)) throw new UnsupportedMediaTypeError();
-  if (text.trim() === '') return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new ValidationError('Malformed JSON body');
-  }
 }
 
 const observe = (route: string, threadParam: string): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => {
