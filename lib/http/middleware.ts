@@ -10,6 +10,7 @@ import { config } from '#lib/config.js';
 import { HttpError, ValidationError } from '#lib/errors.js';
 import { logger, metrics, userRef } from '#lib/observability.js';
 import { classifyDependencyError } from '#lib/db/faults.js';
+import { takeRateLimit } from '#lib/db/rate-limits.js';
 import { withDbBudget } from '#lib/db/retry.js';
 import { authenticate } from './auth.js';
 import { readJsonBody } from './body.js';
@@ -154,6 +155,8 @@ const parseRequest = (
     s.path = spec.path ? parse(spec.path, event.pathParameters ?? {}, 'path') : undefined;
     s.query = spec.query ? parse(spec.query, event.queryStringParameters ?? {}, 'query') : undefined;
     s.body = spec.body ? parse(spec.body, readJsonBody(event), 'body') : undefined;
+    // Every authenticated change counts against the caller's write limit (valid requests only; 429 past it).
+    if (s.userId && event.httpMethod !== 'GET') await takeRateLimit(s.userId, 'writes');
   },
 });
 
@@ -168,9 +171,7 @@ function compose<P extends AnySchema | undefined, Q extends AnySchema | undefine
   spec: RouteSpec<P, Q, B>,
   inner: (event: APIGatewayProxyEvent, context: Context) => Promise<unknown>,
 ) {
-  // The route's database work shares one time budget, counted from the request's arrival (lib/db/retry.ts).
-  const budgeted = (event: APIGatewayProxyEvent, context: Context) => withDbBudget(() => inner(event, context), state({ event }).startedAt);
-  return middy(budgeted, { timeoutEarlyInMillis: 0 })
+  const handler = middy(inner, { timeoutEarlyInMillis: 0 })
     .use(httpHeaderNormalizer())
     .use(observe(spec.route, spec.threadParam ?? 'thread_id'))
     .use(
@@ -185,6 +186,8 @@ function compose<P extends AnySchema | undefined, Q extends AnySchema | undefine
     )
     .use(errorResponder())
     .use(parseRequest(spec));
+  // All of the request's database work (rate-limit counters included) shares one time budget from its arrival.
+  return (event: APIGatewayProxyEvent, context: Context) => withDbBudget(() => handler(event, context));
 }
 
 function requestOf<P, Q, B>(event: APIGatewayProxyEvent, context: Context): HttpRequest<P, Q, B> {

@@ -19,6 +19,8 @@ export interface ThreadDoc {
   size_bytes?: number;
   /** How many overflow chunks hold this thread's oldest messages. */
   overflow_chunks?: number;
+  /** The running reply's lease (lib/threads/mongo-store.ts): while it lasts, only that reply appends. */
+  reply?: { lease: string; until: Date };
   /** Set on a thread copied from the legacy PostgreSQL store (on write or by the migration); never sent to clients. */
   origin?: { store: 'legacy'; by: 'write' | 'migration'; copied_at: Date };
 }

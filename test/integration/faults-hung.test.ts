@@ -2,7 +2,7 @@
  * A hung database (the server process frozen: connections open, nothing answers) is a 503 with Retry-After for
  * every request, within the request's time budget, never a 500; the same container recovers when it answers again.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { newUser, tokenFor } from '#support/auth.js';
 import { useFaultServer } from '#test/support/fault-server.js';
 import { call } from '#support/lambda.js';
@@ -40,4 +40,20 @@ describe('hung MongoDB', () => {
     const after = await call(fault.handlers.get, { token, pathParameters: { thread_id: created.json.thread_id } });
     expect([after.status, after.json.thread_name]).toEqual([200, 'before']);
   }, 120_000);
+
+  it('lets a request past the rate-limit counters while they hang (the documented fail-open choice), and counts it', async () => {
+    const { takeRateLimit } = await import('#lib/db/rate-limits.js');
+    const { metrics } = await import('#lib/observability.js');
+    const counted = vi.spyOn(metrics, 'addMetric');
+    fault.server.pause!();
+    try {
+      const started = Date.now();
+      await expect(takeRateLimit(newUser(), 'turns')).resolves.toBeUndefined();
+      expect(Date.now() - started).toBeLessThan(BUDGET_MS + 1000);
+      expect(counted).toHaveBeenCalledWith('RateLimitUnavailable', 'Count', 1);
+    } finally {
+      fault.server.resume!();
+      counted.mockRestore();
+    }
+  }, 60_000);
 });
