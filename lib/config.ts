@@ -56,6 +56,15 @@ const EnvSchema = z
     REQUIRE_TOKEN_IN_DB: boolFlag,
     CORS_ORIGINS: csv,
     LEGACY_DATABASE_URL: optionalString,
+    // Per-user limits (0 turns a window off): assistant turns, and every write together. Counters live in MongoDB.
+    RATE_LIMIT_TURNS_PER_MINUTE: z.coerce.number().int().min(0).max(10_000).default(20),
+    RATE_LIMIT_TURNS_PER_DAY: z.coerce.number().int().min(0).max(1_000_000).default(300),
+    RATE_LIMIT_WRITES_PER_MINUTE: z.coerce.number().int().min(0).max(10_000).default(60),
+    RATE_LIMIT_WRITES_PER_DAY: z.coerce.number().int().min(0).max(1_000_000).default(2_000),
+    // When the counters cannot be read: "open" lets the request through (logged, RateLimitUnavailable), "closed" is a 503.
+    RATE_LIMIT_ON_OUTAGE: z.enum(['open', 'closed']).default('open'),
+    // One reply at a time per thread: a lease renewed while the reply runs, expiring by itself after a crash.
+    REPLY_LEASE_MS: z.coerce.number().int().min(5_000).max(900_000).default(60_000),
     SHARE_DEFAULT_EXPIRES_DAYS: optionalNumber(z.number().int().min(1).max(365)),
     LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
     // The assistant (Claude). No key in a local stage selects the labelled offline stub model; elsewhere the

@@ -8,12 +8,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { once } from 'node:events';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { parse as parseYaml } from 'yaml';
-import { installAwsLambdaPolyfill, isStreamingHandler, LocalResponseStream } from '#support/lambda-streaming.js';
+import { concurrentInvoker, isStreamingHandler, LocalResponseStream } from '#support/lambda-streaming.js';
 import { startMongoServer, type MongoServerHandle } from '#support/mongo-server.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -95,7 +96,7 @@ function toEvent(
   }
   const pathParameters: Record<string, string> = {};
   route.params.forEach((p, i) => {
-    pathParameters[p] = decodeURIComponent(match[i + 1]!);
+    pathParameters[p] = decodePathSegment(match[i + 1]!);
   });
   const requestId = randomUUID();
   return {
@@ -128,6 +129,17 @@ function toEvent(
       resourcePath: route.resource,
     },
   };
+}
+
+class MalformedPathError extends Error {}
+
+/** A path segment as API Gateway hands it over: percent-decoded; a malformed escape is the client's error (400). */
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new MalformedPathError();
+  }
 }
 
 function lambdaContext(route: Route, requestId: string, timeoutMs: number): Context {
@@ -164,8 +176,11 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
   res.end(JSON.stringify(body));
 }
 
+/** Header block size the local server reads (Node's default of 16 KB would answer an oversized token with a bare 431). */
+const MAX_HEADER_BYTES = 1024 * 1024;
+
 export async function createDevServer(opts: { stage?: string } = {}) {
-  installAwsLambdaPolyfill();
+  const invoke = await concurrentInvoker();
   const stage = opts.stage ?? 'local';
   const routes = loadRoutes();
   const handlers = new Map<string, Promise<(...args: unknown[]) => Promise<unknown>>>();
@@ -182,7 +197,7 @@ export async function createDevServer(opts: { stage?: string } = {}) {
     return handlers.get(key)!;
   };
 
-  return http.createServer(async (req, res) => {
+  const server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const candidates = routes.filter((r) => r.pattern.test(url.pathname));
     if (candidates.length === 0) return sendJson(res, 404, { detail: 'Not found' });
@@ -191,15 +206,21 @@ export async function createDevServer(opts: { stage?: string } = {}) {
     if (!route) return sendJson(res, 405, { detail: 'Method not allowed' });
     const body = await readBody(req);
     if (!body) return sendJson(res, 413, { detail: 'Request body too large' });
-    const event = toEvent(req, url, route, route.pattern.exec(url.pathname)!, body, stage);
+    let event: APIGatewayProxyEvent;
+    try {
+      event = toEvent(req, url, route, route.pattern.exec(url.pathname)!, body, stage);
+    } catch (err) {
+      if (err instanceof MalformedPathError) return sendJson(res, 400, { detail: 'Malformed percent-encoding in the URL path' });
+      throw err;
+    }
     const context = lambdaContext(route, event.requestContext.requestId, route.streaming ? 900_000 : 29_000);
     try {
       const handler = await load(route);
       if (route.streaming && isStreamingHandler(handler)) {
-        await invokeStreaming(handler, event, context, req, res);
+        await invoke(context.awsRequestId, () => invokeStreaming(handler, event, context, req, res));
         return;
       }
-      const result = (await handler(event, context)) as APIGatewayProxyResult;
+      const result = (await invoke(context.awsRequestId, () => handler(event, context))) as APIGatewayProxyResult;
       res.writeHead(result.statusCode, result.headers as http.OutgoingHttpHeaders);
       res.end(result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body);
     } catch (err) {
@@ -208,6 +229,17 @@ export async function createDevServer(opts: { stage?: string } = {}) {
       else res.destroy();
     }
   });
+  // A request the HTTP parser refuses (a header block over MAX_HEADER_BYTES, bad syntax) still gets a JSON answer.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return socket.destroy();
+    const [status, detail] = err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request headers too large'] : [400, 'Bad request'];
+    const body = JSON.stringify({ detail });
+    socket.end(
+      `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
+  return server;
 }
 
 /** Runs a streaming handler, writing its prelude as the status line and its bytes as they come. */
@@ -236,6 +268,13 @@ async function invokeStreaming(
   if (!res.writableEnded) res.end();
 }
 
+/** Starts listening: on loopback only unless HOST says otherwise (HOST=0.0.0.0 to reach it from another machine). */
+export async function listen(server: http.Server, port: number, host = process.env.HOST || '127.0.0.1'): Promise<string> {
+  server.listen(port, host);
+  await once(server, 'listening');
+  return host;
+}
+
 async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 3000);
   const log = (msg: string) => console.log(`[dev-server] ${msg}`);
@@ -252,8 +291,8 @@ async function main(): Promise<void> {
   const { getDb } = await import('#lib/db/mongo.js');
   await ensureIndexes(await getDb());
   const server = await createDevServer({ stage: config.STAGE });
-  server.listen(port, () => {
-    log(`listening on http://localhost:${port}/api/v3 (stage ${config.STAGE})`);
+  void listen(server, port).then((host) => {
+    log(`listening on http://${host}:${port}/api/v3 (stage ${config.STAGE})`);
     log(
       `routes: ${loadRoutes()
         .map((r) => `${r.method} ${r.resource}`)

@@ -5,6 +5,7 @@
 import type { Readable } from 'node:stream';
 import type { Message } from '#lib/blocks/types.js';
 import { config } from '#lib/config.js';
+import { withDbBudget } from '#lib/db/retry.js';
 import { newId } from '#lib/ids.js';
 import { userRef } from '#lib/observability.js';
 import { anthropicClient } from './client.js';
@@ -91,7 +92,8 @@ export async function startReply(req: ReplyRequest): Promise<Reply> {
     replyId,
     signal: stop.signal,
     emit,
-    store: req.store,
+    // Each stored message gets a database budget of its own: the turn outlives the request's.
+    store: (m) => withDbBudget(() => req.store(m)),
     logContext: {
       route: 'POST /threads/{thread_id}',
       threadId: req.threadId,

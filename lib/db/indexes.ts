@@ -13,6 +13,11 @@ export const INDEXES: Record<string, IndexDescription[]> = {
   ],
   // Overflow chunks of long threads, read in order (lib/threads/overflow.ts).
   thread_message_chunks: [{ key: { thread_id: 1, seq: 1 }, name: 'thread_id_seq_unique', unique: true }],
+  // Rate-limit windows (lib/db/rate-limits.ts): removed after their window by TTL; by user for erasure.
+  rate_limits: [
+    { key: { expires_at: 1 }, name: 'expires_at_ttl', expireAfterSeconds: 0 },
+    { key: { user_id: 1 }, name: 'user_id' },
+  ],
   shared_threads: [
     { key: { share_id: 1 }, name: 'share_id_unique', unique: true },
     { key: { thread_id: 1 }, name: 'thread_id' },

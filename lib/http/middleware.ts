@@ -7,13 +7,13 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as z from 'zod';
 import { config } from '#lib/config.js';
-import { HttpError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '#lib/errors.js';
+import { HttpError, ValidationError } from '#lib/errors.js';
 import { logger, metrics, userRef } from '#lib/observability.js';
 import { classifyDependencyError } from '#lib/db/faults.js';
+import { takeRateLimit } from '#lib/db/rate-limits.js';
+import { withDbBudget } from '#lib/db/retry.js';
 import { authenticate } from './auth.js';
-
-/** Request bodies larger than this are refused with 413 (the contract's limit). */
-const MAX_BODY_BYTES = 256 * 1024;
+import { readJsonBody } from './body.js';
 
 /** Custom response headers browsers may read (CORS hides them otherwise). */
 const EXPOSED_HEADERS = ['X-Next-Cursor', 'X-Message-Id', 'X-Reply-Message-Id', 'Retry-After'];
@@ -96,22 +96,6 @@ function parse<S extends AnySchema>(schema: S, value: unknown, where: string): z
   return result.data;
 }
 
-/** JSON body rules: 413 over the limit, 415 when not JSON, 400 when malformed. An absent body is `undefined`. */
-function readJsonBody(event: APIGatewayProxyEvent): unknown {
-  const raw = event.body;
-  if (raw === null || raw === undefined || raw === '') return undefined;
-  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
-  if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) throw new PayloadTooLargeError(MAX_BODY_BYTES);
-  const contentType = event.headers?.['content-type'] ?? '';
-  if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(contentType)) throw new UnsupportedMediaTypeError();
-  if (text.trim() === '') return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new ValidationError('Malformed JSON body');
-  }
-}
-
 const observe = (route: string, threadParam: string): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => {
   const finish = (request: HttpMiddyRequest) => {
     const s = state(request);
@@ -171,6 +155,8 @@ const parseRequest = (
     s.path = spec.path ? parse(spec.path, event.pathParameters ?? {}, 'path') : undefined;
     s.query = spec.query ? parse(spec.query, event.queryStringParameters ?? {}, 'query') : undefined;
     s.body = spec.body ? parse(spec.body, readJsonBody(event), 'body') : undefined;
+    // Every authenticated change counts against the caller's write limit (valid requests only; 429 past it).
+    if (s.userId && event.httpMethod !== 'GET') await takeRateLimit(s.userId, 'writes');
   },
 });
 
@@ -185,7 +171,7 @@ function compose<P extends AnySchema | undefined, Q extends AnySchema | undefine
   spec: RouteSpec<P, Q, B>,
   inner: (event: APIGatewayProxyEvent, context: Context) => Promise<unknown>,
 ) {
-  return middy(inner, { timeoutEarlyInMillis: 0 })
+  const handler = middy(inner, { timeoutEarlyInMillis: 0 })
     .use(httpHeaderNormalizer())
     .use(observe(spec.route, spec.threadParam ?? 'thread_id'))
     .use(
@@ -200,6 +186,8 @@ function compose<P extends AnySchema | undefined, Q extends AnySchema | undefine
     )
     .use(errorResponder())
     .use(parseRequest(spec));
+  // All of the request's database work (rate-limit counters included) shares one time budget from its arrival.
+  return (event: APIGatewayProxyEvent, context: Context) => withDbBudget(() => handler(event, context));
 }
 
 function requestOf<P, Q, B>(event: APIGatewayProxyEvent, context: Context): HttpRequest<P, Q, B> {

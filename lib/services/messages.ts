@@ -4,11 +4,16 @@
  */
 import type { Block, Message, Role } from '#lib/blocks/types.js';
 import { startReply, type Reply } from '#lib/agent/reply.js';
+import { config } from '#lib/config.js';
+import { takeRateLimit } from '#lib/db/rate-limits.js';
+import { withDbBudget } from '#lib/db/retry.js';
 import { NotFoundError } from '#lib/errors.js';
+import { logger } from '#lib/observability.js';
 import { newId } from '#lib/ids.js';
 import { firstNamingMessage } from '#lib/threads/names.js';
 import type { AddMessageInput } from './schemas.js';
 import { appendMessages, nameThreadFrom, THREAD_NOT_FOUND, threadForAppend } from './threads.js';
+import { primaryStore } from './wiring.js';
 
 export interface AddMessageOptions {
   accept?: string;
@@ -41,20 +46,53 @@ export async function addMessage(
     if (message.role === 'user') await nameThreadFrom(userId, threadId, message);
     return { stored: message };
   }
+  // A turn costs model tokens: past the caller's limit nothing is stored and the model is not called.
+  await takeRateLimit(userId, 'turns');
   const thread = await threadForAppend(userId, threadId);
+  // The user message takes the thread's reply lease in the same update: one reply at a time per thread.
+  const lease = { id: newId(), until: leaseEnd() };
   const [stored] = await Promise.all([
-    appendMessages(userId, threadId, [message]),
+    appendMessages(userId, threadId, [message], lease),
     // Named from its first user message (an imported thread may have one already).
     thread.name === null ? nameThreadFrom(userId, threadId, firstNamingMessage(thread.messages) ?? message) : undefined,
   ]);
   if (!stored) throw new NotFoundError(THREAD_NOT_FOUND);
-  const reply = await startReply({
-    userId,
-    threadId,
-    history: thread.messages,
-    userMessage: message,
-    store: (m) => appendMessages(userId, threadId, [m]),
-    ...opts,
-  });
-  return { userMessage: message, reply };
+  const hold = holdLease(threadId, lease.id);
+  try {
+    const reply = await startReply({
+      userId,
+      threadId,
+      history: thread.messages,
+      userMessage: message,
+      store: (m) => appendMessages(userId, threadId, [m], { id: lease.id }),
+      ...opts,
+    });
+    // The lease ends once the turn's last message is stored; the invocation lasts until it has.
+    return { userMessage: message, reply: { ...reply, settled: reply.settled.finally(hold.release) } };
+  } catch (err) {
+    await hold.release();
+    throw err;
+  }
+}
+
+const leaseEnd = () => new Date(Date.now() + config.REPLY_LEASE_MS);
+
+/** Renews a reply's lease while it runs (a crashed reply's lease simply expires), and releases it at the end. */
+function holdLease(threadId: string, leaseId: string): { release(): Promise<void> } {
+  const renew = setInterval(() => {
+    // Its own database budget: the timer outlives the request that started it.
+    withDbBudget(() => primaryStore.renewReplyLease(threadId, leaseId, leaseEnd())).catch((err: unknown) => {
+      logger.warn('renewing the reply lease failed', { threadId, error: (err as Error).name });
+    });
+  }, config.REPLY_LEASE_MS / 3);
+  renew.unref();
+  return {
+    release: async () => {
+      clearInterval(renew);
+      await withDbBudget(() => primaryStore.releaseReplyLease(threadId, leaseId)).catch((err: unknown) => {
+        // It expires by itself; the thread is only busy until then.
+        logger.warn('releasing the reply lease failed', { threadId, error: (err as Error).name });
+      });
+    },
+  };
 }

@@ -38,7 +38,12 @@ export const CreateThreadBody = z
 
 export const RenameThreadBody = z.strictObject({ name: NameSchema });
 
-const limit = z.coerce.number().int().min(1).max(500);
+/** A query-string count: plain decimal digits only (no hex, exponent, sign or spaces), then 1..500. */
+const limit = z
+  .string()
+  .regex(/^[0-9]{1,6}$/, 'must be a decimal integer')
+  .transform(Number)
+  .pipe(z.number().int().min(1).max(500));
 
 export const ListThreadsQuery = z.object({
   limit: limit.optional(),

@@ -10,6 +10,7 @@ import { newId } from '#lib/ids.js';
 import { logger, metrics } from '#lib/observability.js';
 import { compareSummaries, decodeCursor, encodeCursor } from '#lib/threads/cursor.js';
 import { nameFrom } from '#lib/threads/names.js';
+import type { ReplyLease } from '#lib/threads/mongo-store.js';
 import type { MessagePage, Source, ThreadRecord, ThreadStore, ThreadSummary } from '#lib/threads/types.js';
 import { legacyLayer, primaryStore } from './wiring.js';
 
@@ -122,13 +123,14 @@ export async function threadForAppend(userId: string, threadId: string): Promise
 
 /**
  * Appends messages to the caller's thread with one `$push` (a legacy thread is copied into MongoDB first, then
- * appended to); false when the caller has no such thread in any store.
+ * appended to); false when the caller has no such thread in any store. 409 while another reply holds the thread
+ * (`lease`: see the MongoDB store).
  */
-export async function appendMessages(userId: string, threadId: string, messages: Message[]): Promise<boolean> {
+export async function appendMessages(userId: string, threadId: string, messages: Message[], lease?: ReplyLease): Promise<boolean> {
   const at = messages[messages.length - 1]?.created_at ?? new Date();
-  if (await primaryStore.appendMessages(userId, threadId, messages, at)) return true;
+  if (await primaryStore.appendMessages(userId, threadId, messages, at, lease)) return true;
   if (!(await copyFromFallback(userId, threadId))) return false;
-  return primaryStore.appendMessages(userId, threadId, messages, at);
+  return primaryStore.appendMessages(userId, threadId, messages, at, lease);
 }
 
 /** Names an unnamed thread from a user message (its text, cut to 100 characters); a failure is only logged. */

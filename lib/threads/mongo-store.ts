@@ -3,12 +3,26 @@ import { BSON, type Collection, type Filter } from 'mongodb';
 import type { Message } from '#lib/blocks/types.js';
 import { getDb } from '#lib/db/mongo.js';
 import { withDbRetry } from '#lib/db/retry.js';
+import { ConflictError } from '#lib/errors.js';
 import { isObj } from '#lib/json.js';
 import { pageBounds } from './paging.js';
 import { chunkedMessages, deleteChunks, editStoredMessage, joinMessages, maxDocBytes, messageBytes, spillOldest } from './overflow.js';
 import type { Feedback, FeedbackClass, ListPage, MessagePage, ThreadDoc, ThreadRecord, ThreadStore, ThreadSummary } from './types.js';
 
 export const THREADS = 'threads';
+
+export const REPLY_IN_PROGRESS = 'A reply is being written in this thread; try again when it has finished';
+
+/** A reply's hold on its thread: its id, and (when taking it) until when. */
+export interface ReplyLease {
+  id: string;
+  until?: Date;
+}
+
+/** The thread has no live reply lease, or the given one holds it. */
+const mayWrite = (now: Date, leaseId?: string): Filter<ThreadDoc> => ({
+  $or: [{ 'reply.until': { $exists: false } }, { 'reply.until': { $lte: now } }, ...(leaseId ? [{ 'reply.lease': leaseId }] : [])],
+});
 
 /** Everything but the messages: listing never reads message bodies from disk into the response. */
 const SUMMARY_PROJECTION = { _id: 0, thread_id: 1, name: 1, initial_source: 1, created_at: 1, updated_at: 1 } as const;
@@ -29,7 +43,9 @@ const toSummary = (d: Pick<ThreadDoc, 'thread_id' | 'name' | 'initial_source' | 
 /** The thread store on MongoDB: one document per thread, messages embedded, every filter scoped to the owner. */
 export const mongoThreadStore: ThreadStore & {
   create(doc: ThreadDoc): Promise<void>;
-  appendMessages(userId: string, threadId: string, messages: Message[], at: Date): Promise<boolean>;
+  appendMessages(userId: string, threadId: string, messages: Message[], at: Date, lease?: ReplyLease): Promise<boolean>;
+  renewReplyLease(threadId: string, leaseId: string, until: Date): Promise<boolean>;
+  releaseReplyLease(threadId: string, leaseId: string): Promise<void>;
   nameIfUnset(userId: string, threadId: string, name: string): Promise<void>;
   exists(userId: string, threadId: string): Promise<boolean>;
 } = {
@@ -127,8 +143,10 @@ export const mongoThreadStore: ThreadStore & {
    * Appends atomically with `$push` (never read-modify-write); false when the thread is absent or not owned.
    * The filter skips a thread already holding the first message, so a retried append never duplicates, and a
    * thread whose document would cross the size threshold, whose oldest messages are then moved to a chunk first.
+   * While a reply holds the thread's lease, only that reply appends (`lease.id`); anyone else gets a 409.
+   * `lease.until` takes the lease in the same update (the user message that starts a reply).
    */
-  async appendMessages(userId: string, threadId: string, messages: Message[], at: Date): Promise<boolean> {
+  async appendMessages(userId: string, threadId: string, messages: Message[], at: Date, lease?: ReplyLease): Promise<boolean> {
     const first = messages[0];
     if (!first) return true;
     const bytes = messageBytes(messages);
@@ -142,21 +160,44 @@ export const mongoThreadStore: ThreadStore & {
             thread_id: threadId,
             user_id: userId,
             'messages.id': { $ne: first.id },
-            $or: [{ size_bytes: { $lte: room } }, { size_bytes: { $exists: false } }],
+            $and: [{ $or: [{ size_bytes: { $lte: room } }, { size_bytes: { $exists: false } }] }, mayWrite(new Date(), lease?.id)],
           },
-          { $push: { messages: { $each: messages } }, $set: { updated_at: at }, $inc: { size_bytes: bytes } },
+          {
+            $push: { messages: { $each: messages } },
+            $set: { updated_at: at, ...(lease?.until ? { reply: { lease: lease.id, until: lease.until } } : {}) },
+            $inc: { size_bytes: bytes },
+          },
         ),
       );
       if (res.matchedCount === 1) return true;
-      // Not applied: already there (a retried append), thread gone or not owned, or no room.
+      // Not applied: already there (a retried append), thread gone or not owned, a reply writing, or no room.
       const already = await withDbRetry('threads.append.check', () =>
         col.countDocuments({ thread_id: threadId, user_id: userId, 'messages.id': first.id }, { limit: 1 }),
       );
       if (already > 0) return true;
       if (!(await this.exists(userId, threadId))) return false;
+      const busy = await withDbRetry('threads.append.lease', () =>
+        col.countDocuments({ thread_id: threadId, user_id: userId, $nor: [mayWrite(new Date(), lease?.id)] }, { limit: 1 }),
+      );
+      if (busy > 0) throw new ConflictError(REPLY_IN_PROGRESS);
       await spillOldest(col, userId, threadId, bytes);
     }
     throw new Error('could not make room in the thread document');
+  },
+
+  /** Keeps a running reply's lease alive; false when it is no longer the holder (expired and taken, thread gone). */
+  async renewReplyLease(threadId: string, leaseId: string, until: Date): Promise<boolean> {
+    const res = await withDbRetry('threads.lease.renew', async () =>
+      (await threadsCollection()).updateOne({ thread_id: threadId, 'reply.lease': leaseId }, { $set: { 'reply.until': until } }),
+    );
+    return res.matchedCount === 1;
+  },
+
+  /** Ends a reply's lease (once its last message is stored): the thread takes appends again. */
+  async releaseReplyLease(threadId: string, leaseId: string): Promise<void> {
+    await withDbRetry('threads.lease.release', async () =>
+      (await threadsCollection()).updateOne({ thread_id: threadId, 'reply.lease': leaseId }, { $unset: { reply: '' } }),
+    );
   },
 
   /** Names the thread only if it has no name yet (one atomic conditional update). */

@@ -33,6 +33,8 @@ export interface ThreadDoc {
   overflow_chunks?: number;
   /** Counts in-place edits of embedded messages (feedback), so a spill never moves a stale copy (see overflow.ts). */
   edit_seq?: number;
+  /** The running reply's lease (lib/threads/mongo-store.ts): while it lasts, only that reply appends. */
+  reply?: { lease: string; until: Date };
   /** Set on a thread copied from the legacy PostgreSQL store (on write or by the migration); never sent to clients. */
   origin?: { store: 'legacy'; by: 'write' | 'migration'; copied_at: Date };
 }

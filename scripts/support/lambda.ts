@@ -13,6 +13,8 @@ export interface CallOptions {
   token?: string;
   /** An object is sent as JSON; a string is sent as is. */
   body?: unknown;
+  /** The body string is base64 (as API Gateway sends binary media types). */
+  isBase64Encoded?: boolean;
 }
 
 export interface CallResult {
@@ -43,7 +45,7 @@ function apiEvent(opts: CallOptions = {}): APIGatewayProxyEvent {
     pathParameters: opts.pathParameters ?? null,
     stageVariables: null,
     body,
-    isBase64Encoded: false,
+    isBase64Encoded: opts.isBase64Encoded ?? false,
     requestContext: {
       accountId: '123456789012',
       apiId: 'test',

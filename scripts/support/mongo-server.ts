@@ -19,6 +19,10 @@ export interface MongoServerHandle {
   stop(): Promise<void>;
   /** Starts the server again on the same port (fault tests); in-memory data does not survive. */
   restart?(): Promise<void>;
+  /** Freezes the server process (SIGSTOP): connections stay open and nothing answers, as with a hung database. */
+  pause?(): void;
+  /** Lets a paused server run again (SIGCONT). */
+  resume?(): void;
 }
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -147,6 +151,8 @@ async function startJava(persistFile: string | undefined, log: (msg: string) => 
       await stopChild(child);
       child = await launchJava(classpath, port, persistFile);
     },
+    pause: () => void child.kill('SIGSTOP'),
+    resume: () => void child.kill('SIGCONT'),
   };
 }
 

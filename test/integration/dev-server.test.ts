@@ -1,0 +1,86 @@
+/** The local server (`npm start`) from outside: bad paths and huge tokens are JSON errors, it keeps running, logs stay per request. */
+import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeMongo } from '#lib/db/mongo.js';
+import { logger, userRef } from '#lib/observability.js';
+import { createDevServer, listen } from '#scripts/dev-server.js';
+import { newUser, tokenFor } from '#support/auth.js';
+
+let server: http.Server;
+let base = '';
+
+beforeAll(async () => {
+  server = await createDevServer({ stage: 'test' });
+  delete process.env.HOST;
+  await listen(server, 0);
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  server.close();
+  await closeMongo();
+});
+
+describe('local server robustness', () => {
+  it('answers a malformed percent-encoded path with 400 JSON and keeps serving', async () => {
+    const res = await fetch(`${base}/api/v3/share/%E0%A4%A`);
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ detail: 'Malformed percent-encoding in the URL path' });
+    const again = await fetch(`${base}/api/v3/share/${'A'.repeat(22)}`);
+    expect(again.status).toBe(404);
+  });
+
+  it('answers a token over 16 KB with 401, a detail and WWW-Authenticate, not a bare 431', async () => {
+    const res = await fetch(`${base}/api/v3/threads`, { headers: { Authorization: `Bearer ${'a'.repeat(20 * 1024)}` } });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe('Bearer');
+    expect(await res.json()).toEqual({ detail: 'Could not validate credentials' });
+  });
+
+  it('answers a header block beyond what it reads with a JSON 431', async () => {
+    const res = await fetch(`${base}/api/v3/threads`, { headers: { 'X-Big': 'b'.repeat(1100 * 1024) } });
+    expect(res.status).toBe(431);
+    expect(await res.json()).toEqual({ detail: 'Request headers too large' });
+  });
+
+  it('listens on loopback only when HOST is not set', () => {
+    expect((server.address() as AddressInfo).address).toBe('127.0.0.1');
+  });
+});
+
+describe('logs of concurrent requests', () => {
+  it('carry each request its own request id and function, never another request’s', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      for (const line of String(chunk).split('\n')) if (line.includes('"message":"request"')) lines.push(JSON.parse(line));
+      return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
+    }) as typeof process.stdout.write;
+    logger.setLogLevel('INFO');
+    try {
+      const users = Array.from({ length: 12 }, () => newUser());
+      const calls = await Promise.all(
+        users.map(async (u, i) =>
+          fetch(`${base}/api/v3/threads`, {
+            method: i % 2 ? 'GET' : 'POST',
+            headers: { Authorization: `Bearer ${await tokenFor(u)}`, 'Content-Type': 'application/json' },
+            ...(i % 2 ? {} : { body: '{}' }),
+          }),
+        ),
+      );
+      expect(calls.map((r) => r.status).sort()).toEqual([...Array(6).fill(200), ...Array(6).fill(201)].sort());
+      const byUser = new Map(users.map((u, i) => [userRef(u), i % 2 ? 'listThreads' : 'createThread']));
+      const mine = lines.filter((l) => byUser.has(l.user as string));
+      expect(mine).toHaveLength(12);
+      for (const line of mine) {
+        expect(line.function_request_id).toBe(line.requestId);
+        expect(line.function_name).toBe(`ansari-threads-local-${byUser.get(line.user as string)}`);
+        expect(line.route).toBe(byUser.get(line.user as string) === 'listThreads' ? 'GET /threads' : 'POST /threads');
+      }
+      expect(new Set(mine.map((l) => l.requestId)).size).toBe(12);
+    } finally {
+      process.stdout.write = write;
+      logger.setLogLevel('ERROR');
+    }
+  });
+});
