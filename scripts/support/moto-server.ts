@@ -11,7 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { freePort } from './mongo-server.js';
 
-export const MOTO_VERSION = '5.2.5';
+const MOTO_VERSION = '5.2.5';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const VENV = path.join(ROOT, '.cache', `moto-${MOTO_VERSION}`);
@@ -33,7 +33,7 @@ export const MOTO_AWS_ENV = {
 } as const;
 
 /** Creates the virtualenv with moto[server] unless it exists; built aside and renamed, so an interrupted install leaves nothing half-made. */
-export async function ensureMoto(log: (msg: string) => void = () => undefined): Promise<string> {
+async function ensureMoto(log: (msg: string) => void = () => undefined): Promise<string> {
   if (existsSync(PYTHON)) return PYTHON;
   const tmp = `${VENV}.tmp-${process.pid}`;
   log(`moto: installing moto[server]==${MOTO_VERSION} into ${path.relative(ROOT, VENV)} (once, about a minute or two)`);
@@ -98,7 +98,7 @@ export async function startMotoServer(opts: { port?: number; log?: (msg: string)
     await waitUntilUp(endpoint, child);
   } catch (err) {
     child.kill('SIGKILL');
-    throw new Error(`${(err as Error).message}\n${stderr}`);
+    throw new Error(`${(err as Error).message}\n${stderr}`, { cause: err });
   }
   log(`moto: ${MOTO_VERSION} on ${endpoint}`);
   return {
