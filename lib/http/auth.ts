@@ -3,7 +3,17 @@ import { errors as joseErrors, jwtVerify } from 'jose';
 import { config } from '#lib/config.js';
 import { UnauthorizedError } from '#lib/errors.js';
 import { isUuid } from '#lib/ids.js';
-import { secret } from '#lib/secrets.js';
+import { secret, secrets } from '#lib/secrets.js';
+
+/**
+ * Routes that verify tokens need the key (a value, or its parameter): checked when such a route is built, so those
+ * functions fail at cold start with a clear message, while the public share page runs without the key.
+ */
+export function assertTokenKey(): void {
+  if (!secrets.has('SECRET_KEY')) {
+    throw new Error(`Invalid configuration:\n  SECRET_KEY: is required in stage "${config.STAGE}" (or SECRET_KEY_PARAM)`);
+  }
+}
 
 // Encoded once per key value: a rotated SECRET_KEY (read again after its max age) takes effect at once.
 let signingKey: { text: string; bytes: Uint8Array } | undefined;

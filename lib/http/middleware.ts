@@ -13,7 +13,7 @@ import { classifyDependencyError } from '#lib/db/faults.js';
 import { takeRateLimit } from '#lib/db/rate-limits.js';
 import { withDbBudget } from '#lib/db/retry.js';
 import { secrets } from '#lib/secrets.js';
-import { authenticate } from './auth.js';
+import { assertTokenKey, authenticate } from './auth.js';
 import { readJsonBody } from './body.js';
 
 /** Custom response headers browsers may read (CORS hides them otherwise). */
@@ -177,6 +177,7 @@ function compose<P extends AnySchema | undefined, Q extends AnySchema | undefine
   spec: RouteSpec<P, Q, B>,
   inner: (event: APIGatewayProxyEvent, context: Context) => Promise<unknown>,
 ) {
+  if (spec.auth !== false) assertTokenKey();
   const handler = middy(inner, { timeoutEarlyInMillis: 0 })
     .use(httpHeaderNormalizer())
     .use(observe(spec.route, spec.threadParam ?? 'thread_id'))

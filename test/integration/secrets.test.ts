@@ -53,8 +53,8 @@ async function coldStart(params: Record<string, string>) {
     STAGE: 'moto',
     MONGODB_DB: `ansari_secrets_${process.pid}`,
     SECRETS_MAX_AGE_SECONDS: String(MAX_AGE_MS / 1000),
-    MONGODB_TIMEOUT_MS: '300',
-    DB_RETRY_BUDGET_MS: '500',
+    MONGODB_TIMEOUT_MS: '1000',
+    DB_RETRY_BUDGET_MS: '4000',
     ...params,
   });
   const fn = {
@@ -203,6 +203,19 @@ describe('secrets from SSM Parameter Store (moto)', () => {
     expect(warned).toHaveBeenCalledWith('secrets could not be read again; keeping the values in hand', {
       error: expect.stringContaining(`${dir}/model-key (ANTHROPIC_API_KEY): parameter not found`),
     });
+  });
+
+  it('starts the public share function without the token key, and refuses to start an authenticated one without it', async () => {
+    const { dir } = await deployed();
+    vi.resetModules();
+    delete process.env.SECRET_KEY_PARAM;
+    process.env.MONGODB_URI_PARAM = `${dir}/mongodb-uri`;
+    const { handler: getShare } = await import('#functions/get-share.js');
+    cleanups.push(async () => (await import('#lib/db/mongo.js')).closeMongo());
+    const shareId = randomBytes(16).toString('base64url');
+    const res = await call(getShare, { path: `/api/v3/share/${shareId}`, resource: '/api/v3/share/{id}', pathParameters: { id: shareId } });
+    expect(res.status).toBe(404);
+    await expect(import('#functions/list-threads.js')).rejects.toThrow('SECRET_KEY: is required in stage "moto" (or SECRET_KEY_PARAM)');
   });
 
   it('reads LEGACY_DATABASE_URL from SSM for the legacy store (a legacy-only read reaches PostgreSQL)', async () => {
