@@ -9,7 +9,8 @@ import { DeleteParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEV_SECRET_KEY } from '#lib/dev-secret.js';
 import { startLegacyDb, type LegacyDbHandle } from '#support/legacy-dev-db.js';
-import { call } from '#support/lambda.js';
+import { startFakeAnthropic } from '#support/fake-anthropic.js';
+import { call, callStreaming } from '#support/lambda.js';
 import { MOTO_AWS_ENV, startMotoServer, type MotoHandle } from '#support/moto-server.js';
 import { mintToken } from '#support/tokens.js';
 
@@ -203,6 +204,44 @@ describe('secrets from SSM Parameter Store (moto)', () => {
     expect(warned).toHaveBeenCalledWith('secrets could not be read again; keeping the values in hand', {
       error: expect.stringContaining(`${dir}/model-key (ANTHROPIC_API_KEY): parameter not found`),
     });
+  });
+
+  it('gives add-message its model and search keys from SSM, and a new model client once the key is rotated', async () => {
+    const fake = await startFakeAnthropic();
+    cleanups.push(() => fake.close());
+    const dir = `${path}/${randomUUID().slice(0, 8)}`;
+    await put(`${dir}/anthropic-api-key`, 'sk-ant-model-key-one');
+    await put(`${dir}/kalimat-api-key`, 'kalimat-key-from-ssm');
+    process.env.ANTHROPIC_BASE_URL = fake.url;
+    const { fn, key } = await deployed({
+      ANTHROPIC_API_KEY_PARAM: `${dir}/anthropic-api-key`,
+      KALIMAT_API_KEY_PARAM: `${dir}/kalimat-api-key`,
+      VECTARA_API_KEY_PARAM: `${dir}/no-vectara-key`,
+    });
+    delete process.env.ANTHROPIC_BASE_URL;
+    const { handler: addMessage } = await import('#functions/add-message.js');
+    cleanups.push(async () => (await import('#lib/agent/reply.js')).repliesSettled());
+    const token = await mintToken(randomUUID(), { secret: key });
+    const threadId = (await call(fn.createThread, { method: 'POST', token, body: {} })).json.thread_id as string;
+    const ask = () =>
+      callStreaming(addMessage, {
+        method: 'POST',
+        path: `/api/v3/threads/${threadId}`,
+        resource: '/api/v3/threads/{thread_id}',
+        pathParameters: { thread_id: threadId },
+        token,
+        body: { role: 'user', content: 'salam' },
+      });
+
+    expect((await ask()).status).toBe(200);
+    expect(fake.lastRequest()?.headers['x-api-key']).toBe('sk-ant-model-key-one');
+    // Kalimat's key exists (search_quran, search_hadith); Vectara's does not (no search_mawsuah).
+    expect(fake.lastRequest()?.body?.tools?.map((t) => t.name)).toEqual(['search_quran', 'search_hadith']);
+
+    await put(`${dir}/anthropic-api-key`, 'sk-ant-model-key-two');
+    await sleep(MAX_AGE_MS + 200);
+    expect((await ask()).status).toBe(200);
+    expect(fake.lastRequest()?.headers['x-api-key']).toBe('sk-ant-model-key-two');
   });
 
   it('starts the public share function without the token key, and refuses to start an authenticated one without it', async () => {
