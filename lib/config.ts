@@ -27,6 +27,41 @@ const csv = z
       .filter(Boolean),
   );
 
+/**
+ * The name of an SSM SecureString parameter holding a secret (deployed stages: the environment carries these names,
+ * never the values; lib/secrets.ts reads them at run time). Blank means unset.
+ */
+const parameterName = optionalString.pipe(
+  z
+    .string()
+    .regex(/^\/[A-Za-z0-9_.\-/]{1,1010}$/, 'must be an SSM parameter name such as /ansari-threads/prod/mongodb-uri')
+    .optional(),
+);
+
+/** Secrets: each comes either as a plain variable (local and test stages) or as `<NAME>_PARAM`, a parameter name. */
+export const SECRET_NAMES = [
+  'MONGODB_URI',
+  'SECRET_KEY',
+  'LEGACY_DATABASE_URL',
+  'ANTHROPIC_API_KEY',
+  'KALIMAT_API_KEY',
+  'VECTARA_API_KEY',
+  'USUL_API_TOKEN',
+] as const;
+export type SecretName = (typeof SECRET_NAMES)[number];
+
+const MONGODB_URI_RULE = /^mongodb(\+srv)?:\/\//;
+
+/** What is wrong with a secret's value, if anything (checked on plain values here and on values read from SSM). */
+export function secretValueProblem(name: SecretName, value: string, isLocal: boolean): string | undefined {
+  if (name === 'MONGODB_URI' && !MONGODB_URI_RULE.test(value)) return 'must be a mongodb:// or mongodb+srv:// URI';
+  if (name === 'SECRET_KEY' && !isLocal) {
+    if (value === DEV_SECRET_KEY) return 'the development default is refused outside local stages';
+    if (value.length < 32) return 'must be at least 32 characters outside local stages';
+  }
+  return undefined;
+}
+
 const boolFlag = z
   .enum(['true', 'false', '1', '0', ''])
   .default('false')
@@ -35,7 +70,7 @@ const boolFlag = z
 const EnvSchema = z
   .object({
     STAGE: z.string().min(1).default('local'),
-    MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// URI'),
+    MONGODB_URI: optionalString,
     MONGODB_DB: z
       .string()
       .regex(/^[A-Za-z0-9_-]{1,63}$/)
@@ -89,22 +124,37 @@ const EnvSchema = z
     TAFSIR_ENCYC_BOOK_ID: z.string().min(1).default('pet7s2sjr900zvxjsafa3s3b'),
     TAFSIR_ENCYC_VERSION_ID: z.string().min(1).default('MT3i8pDNoM'),
     TOOL_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+    // Deployed stages: where each secret lives in SSM Parameter Store, and how long a value read from it is reused
+    // before it is read again (a rotated secret is picked up within this time, without a deploy).
+    MONGODB_URI_PARAM: parameterName,
+    SECRET_KEY_PARAM: parameterName,
+    LEGACY_DATABASE_URL_PARAM: parameterName,
+    ANTHROPIC_API_KEY_PARAM: parameterName,
+    KALIMAT_API_KEY_PARAM: parameterName,
+    VECTARA_API_KEY_PARAM: parameterName,
+    USUL_API_TOKEN_PARAM: parameterName,
+    SECRETS_MAX_AGE_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
   })
   .transform((env, ctx) => {
     const local = LOCAL_STAGES.has(env.STAGE);
-    if (!env.SECRET_KEY && !local) {
-      ctx.addIssue({ code: 'custom', path: ['SECRET_KEY'], message: `is required in stage "${env.STAGE}"` });
+    for (const name of SECRET_NAMES) {
+      const value = env[name];
+      if (value !== undefined && env[`${name}_PARAM`] !== undefined) {
+        ctx.addIssue({ code: 'custom', path: [name], message: `set either ${name} or ${name}_PARAM, not both` });
+      }
+      const problem = value === undefined ? undefined : secretValueProblem(name, value, local);
+      if (problem) ctx.addIssue({ code: 'custom', path: [name], message: problem });
     }
-    if (env.SECRET_KEY === DEV_SECRET_KEY && !local) {
-      ctx.addIssue({ code: 'custom', path: ['SECRET_KEY'], message: 'the development default is refused outside local stages' });
+    if (!env.MONGODB_URI && !env.MONGODB_URI_PARAM) {
+      ctx.addIssue({ code: 'custom', path: ['MONGODB_URI'], message: 'is required (or MONGODB_URI_PARAM, its SSM parameter)' });
     }
-    if (env.SECRET_KEY && env.SECRET_KEY.length < 32 && !local) {
-      ctx.addIssue({ code: 'custom', path: ['SECRET_KEY'], message: 'must be at least 32 characters outside local stages' });
-    }
-    if (env.REQUIRE_TOKEN_IN_DB && !env.LEGACY_DATABASE_URL) {
+    if (env.REQUIRE_TOKEN_IN_DB && !env.LEGACY_DATABASE_URL && !env.LEGACY_DATABASE_URL_PARAM) {
       ctx.addIssue({ code: 'custom', path: ['REQUIRE_TOKEN_IN_DB'], message: 'needs LEGACY_DATABASE_URL (the access_tokens table)' });
     }
-    return { ...env, SECRET_KEY: env.SECRET_KEY ?? DEV_SECRET_KEY, isLocal: local };
+    // Local stages fall back to the development key, unless the key is to be read from SSM. Elsewhere the routes that
+    // verify tokens require it when they are built (lib/http/auth.ts): the public share page runs without it.
+    const SECRET_KEY = env.SECRET_KEY ?? (env.SECRET_KEY_PARAM || !local ? undefined : DEV_SECRET_KEY);
+    return { ...env, SECRET_KEY, isLocal: local };
   });
 
 export type Config = z.output<typeof EnvSchema>;
@@ -121,8 +171,8 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
 
 /** The model key is required outside local stages, by the functions that call the model (lib/agent/client.ts). */
 export function assertModelKey(cfg: Config): void {
-  if (!cfg.ANTHROPIC_API_KEY && !cfg.isLocal) {
-    throw new Error(`Invalid configuration:\n  ANTHROPIC_API_KEY: is required in stage "${cfg.STAGE}"`);
+  if (!cfg.ANTHROPIC_API_KEY && !cfg.ANTHROPIC_API_KEY_PARAM && !cfg.isLocal) {
+    throw new Error(`Invalid configuration:\n  ANTHROPIC_API_KEY: is required in stage "${cfg.STAGE}" (or ANTHROPIC_API_KEY_PARAM)`);
   }
 }
 

@@ -12,7 +12,8 @@ import { logger, metrics, userRef } from '#lib/observability.js';
 import { classifyDependencyError } from '#lib/db/faults.js';
 import { takeRateLimit } from '#lib/db/rate-limits.js';
 import { withDbBudget } from '#lib/db/retry.js';
-import { authenticate } from './auth.js';
+import { secrets } from '#lib/secrets.js';
+import { assertTokenKey, authenticate } from './auth.js';
 import { readJsonBody } from './body.js';
 
 /** Custom response headers browsers may read (CORS hides them otherwise). */
@@ -144,6 +145,11 @@ const errorResponder = (): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyRe
   },
 });
 
+/** Deployed stages: the function's secrets are read before its first request and again once older than their max age. */
+const loadSecrets = (): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => ({
+  before: () => secrets.refresh(),
+});
+
 const parseRequest = (
   spec: RouteSpec<AnySchema | undefined, AnySchema | undefined, AnySchema | undefined>,
 ): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => ({
@@ -171,6 +177,7 @@ function compose<P extends AnySchema | undefined, Q extends AnySchema | undefine
   spec: RouteSpec<P, Q, B>,
   inner: (event: APIGatewayProxyEvent, context: Context) => Promise<unknown>,
 ) {
+  if (spec.auth !== false) assertTokenKey();
   const handler = middy(inner, { timeoutEarlyInMillis: 0 })
     .use(httpHeaderNormalizer())
     .use(observe(spec.route, spec.threadParam ?? 'thread_id'))
@@ -185,6 +192,7 @@ function compose<P extends AnySchema | undefined, Q extends AnySchema | undefine
       }),
     )
     .use(errorResponder())
+    .use(loadSecrets())
     .use(parseRequest(spec));
   // All of the request's database work (rate-limit counters included) shares one time budget from its arrival.
   return (event: APIGatewayProxyEvent, context: Context) => withDbBudget(() => handler(event, context));
