@@ -6,9 +6,9 @@ import type { Block, Message, Role } from '#lib/blocks/types.js';
 import { startReply, type Reply } from '#lib/agent/reply.js';
 import { NotFoundError } from '#lib/errors.js';
 import { newId } from '#lib/ids.js';
-import { firstNamingMessage } from '#lib/threads/names.js';
+import { firstNamingMessage, nameFrom } from '#lib/threads/names.js';
 import type { AddMessageInput } from './schemas.js';
-import { appendMessages, nameThreadFrom, THREAD_NOT_FOUND, threadForAppend } from './threads.js';
+import { appendMessages, THREAD_NOT_FOUND, threadForAppend } from './threads.js';
 
 export interface AddMessageOptions {
   accept?: string;
@@ -37,17 +37,15 @@ export async function addMessage(
 ): Promise<AddMessageResult> {
   const message = newMessage(userId, input.role, input.content);
   if (!input.respond) {
-    if (!(await appendMessages(userId, threadId, [message]))) throw new NotFoundError(THREAD_NOT_FOUND);
-    if (message.role === 'user') await nameThreadFrom(userId, threadId, message);
+    // One round trip: the append names the thread in the same command when it has no name yet.
+    const name = message.role === 'user' ? nameFrom(message) || undefined : undefined;
+    if (!(await appendMessages(userId, threadId, [message], name))) throw new NotFoundError(THREAD_NOT_FOUND);
     return { stored: message };
   }
   const thread = await threadForAppend(userId, threadId);
-  const [stored] = await Promise.all([
-    appendMessages(userId, threadId, [message]),
-    // Named from its first user message (an imported thread may have one already).
-    thread.name === null ? nameThreadFrom(userId, threadId, firstNamingMessage(thread.messages) ?? message) : undefined,
-  ]);
-  if (!stored) throw new NotFoundError(THREAD_NOT_FOUND);
+  // Named from its first user message (an imported thread may have one already).
+  const name = thread.name === null ? nameFrom(firstNamingMessage(thread.messages) ?? message) || undefined : undefined;
+  if (!(await appendMessages(userId, threadId, [message], name))) throw new NotFoundError(THREAD_NOT_FOUND);
   const reply = await startReply({
     userId,
     threadId,
