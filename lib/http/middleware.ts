@@ -5,7 +5,7 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { config } from '#lib/config.js';
 import { HttpError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '#lib/errors.js';
 import { logger, metrics, userRef } from '#lib/observability.js';
@@ -33,7 +33,7 @@ export interface StreamResult {
   settled?: Promise<unknown>;
 }
 
-type AnySchema = z.ZodType;
+type AnySchema = z.ZodMiniType;
 type Out<S> = S extends AnySchema ? z.output<S> : undefined;
 
 export interface RouteSpec<P extends AnySchema | undefined, Q extends AnySchema | undefined, B extends AnySchema | undefined> {
@@ -82,7 +82,7 @@ const state = (request: { event: APIGatewayProxyEvent }): Internal => {
 };
 
 /** Turns zod issues into one short message that never echoes the input. */
-function describeIssues(error: z.ZodError, where: string): string {
+function describeIssues(error: z.core.$ZodError, where: string): string {
   const parts = error.issues.slice(0, 3).map((issue) => {
     const at = issue.path.length ? issue.path.join('.') : where;
     return `${at}: ${issue.message}`;
