@@ -3,12 +3,18 @@
  * start the assistant's reply on the thread's history.
  */
 import type { Block, Message, Role } from '#lib/blocks/types.js';
-import { startReply, type Reply } from '#lib/agent/reply.js';
+import type { Reply } from '#lib/agent/reply.js';
+import { assertModelKey, config } from '#lib/config.js';
 import { NotFoundError } from '#lib/errors.js';
 import { newId } from '#lib/ids.js';
 import { firstNamingMessage, nameFrom } from '#lib/threads/names.js';
 import type { AddMessageInput } from './schemas.js';
 import { appendMessages, THREAD_NOT_FOUND, threadForAppend } from './threads.js';
+
+// The model key is checked at cold start (a bad deployment fails at once); the assistant's code (the Anthropic SDK
+// with it) loads with the first reply, so a `respond: false` request never loads it.
+assertModelKey(config);
+const agent = () => import('#lib/agent/reply.js');
 
 export interface AddMessageOptions {
   accept?: string;
@@ -46,6 +52,7 @@ export async function addMessage(
   // Named from its first user message (an imported thread may have one already).
   const name = thread.name === null ? nameFrom(firstNamingMessage(thread.messages) ?? message) || undefined : undefined;
   if (!(await appendMessages(userId, threadId, [message], name))) throw new NotFoundError(THREAD_NOT_FOUND);
+  const { startReply } = await agent();
   const reply = await startReply({
     userId,
     threadId,
