@@ -93,10 +93,22 @@ export const mongoThreadStore: ThreadStore & {
     const col = await withDbRetry('threads.connect', () => threadsCollection());
     const filter = { thread_id: threadId, user_id: userId };
     const paged = page.limit !== undefined || page.before !== undefined;
-    // One round trip either way: the whole document, or (paged) only the requested slice, cut by the server.
-    const doc = paged
-      ? await withDbRetry('threads.get.page', async () => (await col.aggregate<PagedDoc>(pagePipeline(filter, page)).toArray())[0] ?? null)
-      : await withDbRetry('threads.get', () => col.findOne(filter, { projection: { _id: 0 } }));
+    // One round trip in each case: the whole document, or (paged) only the requested slice, cut by the server.
+    const latest = page.before === undefined && page.limit !== undefined ? page.limit : undefined;
+    const doc =
+      latest !== undefined
+        ? // The latest page: one more than asked tells whether older messages exist.
+          await withDbRetry('threads.get.latest', () =>
+            col.findOne(filter, {
+              projection: { ...SUMMARY_PROJECTION, metadata: 1, overflow_chunks: 1, messages: { $slice: -(latest + 1) } },
+            }),
+          )
+        : paged
+          ? await withDbRetry(
+              'threads.get.page',
+              async () => (await col.aggregate<PagedDoc>(pagePipeline(filter, page)).toArray())[0] ?? null,
+            )
+          : await withDbRetry('threads.get', () => col.findOne(filter, { projection: { _id: 0 } }));
     if (!doc) return null;
     if ((doc.overflow_chunks ?? 0) > 0) {
       // An overflowed thread's older messages live in chunks: read it whole, join and slice in memory.
@@ -110,6 +122,10 @@ export const mongoThreadStore: ThreadStore & {
       return { ...toSummary(whole), metadata: whole.metadata ?? {}, messages: all.slice(start, end), has_more: start > 0 };
     }
     if (!paged) return { ...toSummary(doc), metadata: doc.metadata ?? {}, messages: doc.messages ?? [], has_more: false };
+    if (latest !== undefined) {
+      const messages = doc.messages ?? [];
+      return { ...toSummary(doc), metadata: doc.metadata ?? {}, messages: messages.slice(-latest), has_more: messages.length > latest };
+    }
     const { start, end } = doc as PagedDoc;
     if (end < 0) throw new NotFoundError('Message not found');
     return { ...toSummary(doc), metadata: doc.metadata ?? {}, messages: (doc.messages ?? []).slice(0, end - start), has_more: start > 0 };

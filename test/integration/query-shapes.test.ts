@@ -128,7 +128,14 @@ describe('round trips', () => {
       expect(res.json.messages).toHaveLength(2);
       expect(res.json.has_more).toBe(true);
     });
-    expect(paged.map((c) => c.commandName)).toEqual(['aggregate']);
+    expect(paged.map((c) => c.commandName)).toEqual(['find']);
+    const before = (await call(getThread, { token, ...path })).json.messages[2].id as string;
+    const older = await sent(async () => {
+      const res = await call(getThread, { token, ...path, query: { limit: '1', before } });
+      expect(res.json.messages).toHaveLength(1);
+      expect(res.json.has_more).toBe(true);
+    });
+    expect(older.map((c) => c.commandName)).toEqual(['aggregate']);
   });
 
   it('respond: false appends in one command, naming an unnamed thread in it and leaving a named one as it is', async () => {
