@@ -14,7 +14,7 @@ const WORDS = (
 ).split(' ');
 
 /** Deterministic filler text of about `chars` characters (varied words, so compression and parsing are realistic). */
-export function text(chars: number, seed = 0): string {
+function text(chars: number, seed = 0): string {
   const out: string[] = [];
   let n = 0;
   for (let i = seed; n < chars; i++) {
@@ -31,7 +31,7 @@ const size = (seed: number) => 1024 + ((seed * 397) % 1024); // 1-2 KB
  * One exchange of a thread, in stored order. Every third one is a tool round as the assistant stores it: a text and a
  * tool_use, the tool_result carrying search results as document blocks, then the cited answer.
  */
-export function exchange(userId: string, k: number, at: Date): Message[] {
+function exchange(userId: string, k: number, at: Date): Message[] {
   const m = (role: 'user' | 'assistant', content: Message['content']): Message => ({
     id: randomUUID(),
     role,

@@ -12,6 +12,7 @@
 const { performance } = require('node:perf_hooks');
 const { readFileSync } = require('node:fs');
 const { Writable } = require('node:stream');
+const { Buffer } = require('node:buffer');
 
 const spec = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const report = (fields) => process.stderr.write(`COLD ${JSON.stringify(fields)}\n`);
