@@ -270,6 +270,11 @@ async function main(): Promise<void> {
   const client = await getMongoClient();
   const seen: CommandStartedEvent[] = [];
   client.on('commandStarted', (e) => seen.push(e));
+  // And the most pool connections one request holds at once: what a Lambda container (one request at a time) needs.
+  let inUse = 0;
+  let maxInUse = 0;
+  client.on('connectionCheckedOut', () => (maxInUse = Math.max(maxInUse, ++inUse)));
+  client.on('connectionCheckedIn', () => inUse--);
   const trips = new Map<string, number>();
   for (const c of cases) {
     seen.length = 0;
@@ -277,6 +282,8 @@ async function main(): Promise<void> {
     trips.set(c.name, seen.length);
   }
   client.removeAllListeners('commandStarted');
+  client.removeAllListeners('connectionCheckedOut');
+  client.removeAllListeners('connectionCheckedIn');
 
   for (const c of cases) for (let i = 0; i < 3; i++) await Promise.all([c.route(), c.bare?.()]); // warm-up
   deleteRoute.push(...(await spare(6)));
@@ -314,7 +321,7 @@ async function main(): Promise<void> {
     `\nList cost of ~21-message threads vs 1-message threads: ${(heavyList / lightList).toFixed(2)}x (on mongo-java-server every find reads whole documents; a real mongod answers the list from the user_threads_list index).`,
   );
   console.log(
-    `Goals: read routes <= 1.3x their bare call; 1 round trip per read route and per respond:false append. MongoDB: ${mongo.kind}. Load average ${loadavg()
+    `Pool connections one request held at once (any route): ${maxInUse}. Goals: read routes <= 1.3x their bare call; 1 round trip per read route and per respond:false append. MongoDB: ${mongo.kind}. Load average ${loadavg()
       .map((l) => l.toFixed(1))
       .join(' ')} (2 cores).`,
   );
