@@ -20,7 +20,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { MongoClient } from 'mongodb';
+import { BSON, MongoClient } from 'mongodb';
 import { DEV_SECRET_KEY } from '#lib/dev-secret.js';
 import { realisticThread, spread } from '#support/bench-data.js';
 import { startMongoServer } from '#support/mongo-server.js';
@@ -216,14 +216,19 @@ async function main(): Promise<void> {
   let lost = 0;
   let duplicated = 0;
   let acked = 0;
-  for await (const doc of threads.find({}, { projection: { _id: 0, thread_id: 1, 'messages.id': 1 } })) {
+  const bytes = { user: [] as number[], assistant: [] as number[] };
+  for await (const doc of threads.find({}, { projection: { _id: 0, thread_id: 1, messages: 1 } })) {
     checked++;
-    const ids = ((doc.messages ?? []) as { id: string }[]).map((m) => m.id);
+    const messages = (doc.messages ?? []) as { id: string; role: 'user' | 'assistant' }[];
+    const ids = messages.map((m) => m.id);
     duplicated += ids.length - new Set(ids).size;
-    for (const id of acknowledged.get(doc.thread_id as string) ?? []) {
+    const mine = acknowledged.get(doc.thread_id as string) ?? new Set<string>();
+    for (const id of mine) {
       acked++;
       if (!ids.includes(id)) lost++;
     }
+    // Stored size of the messages written during the run (what a turn adds to the database).
+    for (const m of messages) if (mine.has(m.id)) bytes[m.role]?.push(BSON.calculateObjectSize(m));
   }
   const known = new Set((await threads.find({}, { projection: { _id: 0, thread_id: 1 } }).toArray()).map((d) => d.thread_id as string));
   for (const [thread, ids] of acknowledged) if (!known.has(thread)) lost += ids.size;
@@ -238,6 +243,10 @@ async function main(): Promise<void> {
   const serverErrors = readFileSync(serverLog, 'utf8')
     .split('\n')
     .filter((l) => l.includes('"level":"ERROR"')).length;
+  console.log(
+    `Stored size of the messages written (BSON bytes, median): user ${spread(bytes.user).median} (n = ${bytes.user.length}), ` +
+      `assistant ${spread(bytes.assistant).median} (n = ${bytes.assistant.length}).`,
+  );
   console.log(`Server error log lines: ${serverErrors} (${serverLog}).`);
   server.kill('SIGTERM');
   await client.db(dbName).dropDatabase();

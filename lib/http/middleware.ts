@@ -10,6 +10,7 @@ import { config } from '#lib/config.js';
 import { HttpError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '#lib/errors.js';
 import { logger, metrics, userRef } from '#lib/observability.js';
 import { classifyDependencyError } from '#lib/db/faults.js';
+import { getMongoClient } from '#lib/db/mongo.js';
 import { authenticate } from './auth.js';
 
 /** Request bodies larger than this are refused with 413 (the contract's limit). */
@@ -185,6 +186,10 @@ function compose<P extends AnySchema | undefined, Q extends AnySchema | undefine
   spec: RouteSpec<P, Q, B>,
   inner: (event: APIGatewayProxyEvent, context: Context) => Promise<unknown>,
 ) {
+  // Cold start: the MongoDB connection opens while the container finishes initialising and the first request is
+  // parsed and authenticated, instead of after (MongoDB's guidance for Lambda: connect outside the handler). A
+  // failure here is left to the request, whose first database call connects afresh (getMongoClient clears it).
+  void getMongoClient().catch(() => undefined);
   return middy(inner, { timeoutEarlyInMillis: 0 })
     .use(httpHeaderNormalizer())
     .use(observe(spec.route, spec.threadParam ?? 'thread_id'))
