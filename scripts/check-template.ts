@@ -4,12 +4,16 @@
  * event is a REST API method on the right resource path with an OPTIONS preflight, streaming routes use the
  * response-streaming integration, and every handler file in functions/ is deployed. Secrets: no secret value
  * anywhere in the template, each function's environment only non-secret settings and the parameter names of the
- * secrets it uses, and IAM exactly scoped to this stage's parameters. Prints one line per check and exits non-zero
- * when any fails.
+ * secrets it uses, and IAM exactly scoped to this stage's parameters. Capacity: every function has reserved
+ * concurrency and all of it fits the MongoDB connection budget (custom.capacity); no function runs with source-map
+ * support; each zip holds one minified bundle within its size goal and no source map. Prints one line per check and
+ * exits non-zero when any fails.
  */
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
 import { loadRoutes } from './dev-server.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -212,6 +216,43 @@ const stageDescription = Object.values(resources).find((r) => r.Type === 'AWS::A
 check(stageDescription?.ThrottlingRateLimit > 0 && stageDescription?.ThrottlingBurstLimit > 0, 'stage throttling (rate and burst)');
 for (const name of ['Api5xxRateAlarm', 'LatencyP95Alarm', 'ThrottlesAlarm']) {
   check(resources[name]?.Type === 'AWS::CloudWatch::Alarm', `alarm ${name}`);
+}
+
+// Cold starts and capacity (docs/capacity.md): reserved concurrency within the connection budget, no source-map
+// support at run time, small minified bundles without their maps.
+const capacity = (
+  parseYaml(readFileSync(path.join(ROOT, 'serverless.yml'), 'utf8')) as {
+    custom: { capacity: { atlasConnectionLimit: number; connectionsPerContainer: number; budgetShare: number } };
+  }
+).custom.capacity;
+let reserved = 0;
+for (const [id, fn] of functions) {
+  const n = Number(fn.Properties?.ReservedConcurrentExecutions);
+  check(n > 0, `${id} has reserved concurrency (${n})`);
+  reserved += n > 0 ? n : 0;
+  const options = String(fn.Properties?.Environment?.Variables?.NODE_OPTIONS ?? '');
+  check(!options.includes('source-maps'), `${id} runs without --enable-source-maps`);
+}
+const budget = Math.floor(capacity.atlasConnectionLimit * capacity.budgetShare);
+check(
+  reserved * capacity.connectionsPerContainer <= budget,
+  `connection budget: ${reserved} reserved x ${capacity.connectionsPerContainer} connections = ${reserved * capacity.connectionsPerContainer} <= ${budget}`,
+);
+const MIB = 1024 * 1024;
+for (const route of new Map(loadRoutes().map((r) => [r.name, r])).values()) {
+  const zip = path.join(ROOT, '.serverless', `${route.name}.zip`);
+  const entries = execFileSync('unzip', ['-Z1', zip], { encoding: 'utf8' }).trim().split('\n');
+  const bundles = entries.filter((e) => e.endsWith('.cjs'));
+  check(bundles.length === 1 && !entries.some((e) => e.endsWith('.map')), `${route.name}.zip holds one bundle and no source map`);
+  const code = execFileSync('unzip', ['-p', zip, bundles[0] ?? ''], { maxBuffer: 64 * MIB });
+  const limit = route.streaming ? 1.75 * MIB : 1.25 * MIB;
+  check(code.length <= limit, `${route.name} bundle ${(code.length / 1024).toFixed(0)} KiB <= ${limit / MIB} MiB`);
+  // A minified bundle has few lines; an unminified one has tens of thousands. No map comment: nothing loads a map.
+  const text = code.toString('utf8');
+  check(
+    text.split('\n').length < 2_000 && !text.includes('sourceMappingURL'),
+    `${route.name} bundle is minified, with no source map comment`,
+  );
 }
 
 console.log(failures ? `${failures} template check(s) failed` : 'template checks passed');

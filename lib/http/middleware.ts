@@ -5,11 +5,12 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { config } from '#lib/config.js';
 import { HttpError, ValidationError } from '#lib/errors.js';
 import { logger, metrics, userRef } from '#lib/observability.js';
 import { classifyDependencyError } from '#lib/db/faults.js';
+import { getMongoClient } from '#lib/db/mongo.js';
 import { takeRateLimit } from '#lib/db/rate-limits.js';
 import { withDbBudget } from '#lib/db/retry.js';
 import { secrets } from '#lib/secrets.js';
@@ -34,7 +35,7 @@ export interface StreamResult {
   settled?: Promise<unknown>;
 }
 
-type AnySchema = z.ZodType;
+type AnySchema = z.ZodMiniType;
 type Out<S> = S extends AnySchema ? z.output<S> : undefined;
 
 export interface RouteSpec<P extends AnySchema | undefined, Q extends AnySchema | undefined, B extends AnySchema | undefined> {
@@ -83,7 +84,7 @@ const state = (request: { event: APIGatewayProxyEvent }): Internal => {
 };
 
 /** Turns zod issues into one short message that never echoes the input. */
-function describeIssues(error: z.ZodError, where: string): string {
+function describeIssues(error: z.core.$ZodError, where: string): string {
   const parts = error.issues.slice(0, 3).map((issue) => {
     const at = issue.path.length ? issue.path.join('.') : where;
     return `${at}: ${issue.message}`;
@@ -178,6 +179,13 @@ function compose<P extends AnySchema | undefined, Q extends AnySchema | undefine
   inner: (event: APIGatewayProxyEvent, context: Context) => Promise<unknown>,
 ) {
   if (spec.auth !== false) assertTokenKey();
+  // Cold start: the MongoDB connection opens while the container finishes initialising and the first request is
+  // parsed and authenticated, instead of after (MongoDB's guidance for Lambda: connect outside the handler). A
+  // failure here is left to the request, whose first database call connects afresh (getMongoClient clears it).
+  void secrets
+    .refresh()
+    .then(getMongoClient)
+    .catch(() => undefined);
   const handler = middy(inner, { timeoutEarlyInMillis: 0 })
     .use(httpHeaderNormalizer())
     .use(observe(spec.route, spec.threadParam ?? 'thread_id'))

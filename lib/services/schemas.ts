@@ -1,59 +1,63 @@
 /** The request schemas of every route (path, query, body), validated at the edge by the middleware. */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { Block, Role } from '#lib/blocks/types.js';
 import { unsafeKey } from '#lib/db/keys.js';
 import { isUuid } from '#lib/ids.js';
 import { normaliseName } from '#lib/threads/names.js';
-import { FEEDBACK_CLASSES, SOURCES } from '#lib/threads/types.js';
+import { FEEDBACK_CLASSES, SOURCES, type Source } from '#lib/threads/types.js';
 
-const ThreadIdSchema = z
-  .string()
-  .refine(isUuid, 'must be a UUID')
-  .transform((s) => s.toLowerCase());
+const ThreadIdSchema = z.pipe(
+  z.string().check(z.refine(isUuid, 'must be a UUID')),
+  z.transform((s: string) => s.toLowerCase()),
+);
 
 export const ThreadPathSchema = z.object({ thread_id: ThreadIdSchema });
 
 /** A name: a string, trimmed, not blank, cut to 100 characters. */
-const NameSchema = z
-  .string()
-  .max(10_000)
-  .transform(normaliseName)
-  .refine((s) => s.length > 0, 'must not be blank');
+const NameSchema = z.pipe(
+  z.pipe(z.string().check(z.maxLength(10_000)), z.transform(normaliseName)),
+  z.string().check(z.refine((s) => s.length > 0, 'must not be blank')),
+);
 
 const MAX_METADATA_BYTES = 16 * 1024;
 
-const MetadataSchema = z
-  .record(z.string(), z.unknown())
-  .refine((m) => Buffer.byteLength(JSON.stringify(m), 'utf8') <= MAX_METADATA_BYTES, 'must be at most 16 KiB as JSON')
-  .refine((m) => unsafeKey(m, 20) === undefined, 'keys must not start with "$" or contain "."');
+const MetadataSchema = z.record(z.string(), z.unknown()).check(
+  z.refine((m) => Buffer.byteLength(JSON.stringify(m), 'utf8') <= MAX_METADATA_BYTES, 'must be at most 16 KiB as JSON'),
+  z.refine((m) => unsafeKey(m, 20) === undefined, 'keys must not start with "$" or contain "."'),
+);
 
-export const CreateThreadBody = z
-  .strictObject({
-    name: NameSchema.optional(),
-    initial_source: z.enum(SOURCES).default('web'),
-    metadata: MetadataSchema.default({}),
-  })
-  .optional()
-  .transform((b) => b ?? { initial_source: 'web' as const, metadata: {} });
+export const CreateThreadBody = z.pipe(
+  z.optional(
+    z.strictObject({
+      name: z.optional(NameSchema),
+      initial_source: z._default(z.enum(SOURCES), 'web'),
+      metadata: z._default(MetadataSchema, {}),
+    }),
+  ),
+  z.transform(
+    (b: { name?: string; initial_source: Source; metadata: Record<string, unknown> } | undefined) =>
+      b ?? { initial_source: 'web' as const, metadata: {} },
+  ),
+);
 
 export const RenameThreadBody = z.strictObject({ name: NameSchema });
 
 /** A query-string count: plain decimal digits only (no hex, exponent, sign or spaces), then 1..500. */
-const limit = z
-  .string()
-  .regex(/^[0-9]{1,6}$/, 'must be a decimal integer')
-  .transform(Number)
-  .pipe(z.number().int().min(1).max(500));
+const limit = z.pipe(
+  z.pipe(z.string().check(z.regex(/^[0-9]{1,6}$/, 'must be a decimal integer')), z.transform(Number)),
+  z.int().check(z.minimum(1), z.maximum(500)),
+);
+const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
 
 export const ListThreadsQuery = z.object({
-  limit: limit.optional(),
-  cursor: z.string().min(1).max(512).optional(),
+  limit: z.optional(limit),
+  cursor: z.optional(text(512)),
 });
 
 export const GetThreadQuery = z.object({
-  format: z.enum(['json', 'text']).default('json'),
-  limit: limit.optional(),
-  before: z.string().min(1).max(64).optional(),
+  format: z._default(z.enum(['json', 'text']), 'json'),
+  limit: z.optional(limit),
+  before: z.optional(text(64)),
 });
 
 // POST /threads/{thread_id}: add a message
@@ -65,65 +69,65 @@ const MAX_DEPTH = 32;
 const USER_BLOCK_TYPES = new Set(['text', 'image', 'document', 'search_result']);
 
 /** A content block: an object with a `type` string; everything else is kept as sent. */
-const BlockSchema = z.looseObject(
-  { type: z.string().min(1).max(64) },
-  { error: 'must be a content block (an object with a "type" string)' },
-);
+const BlockSchema = z.looseObject({ type: text(64) }, { error: 'must be a content block (an object with a "type" string)' });
 
-export const AddMessageBody = z
-  .strictObject({
-    role: z.enum(['user', 'assistant']),
-    content: z.union(
-      [
-        z.string().max(200_000),
-        z
-          .array(z.unknown())
-          .min(1, { error: 'must not be empty' })
-          .max(MAX_BLOCKS, { error: `at most ${MAX_BLOCKS} blocks` }),
-      ],
-      {
-        error: `must be a string or a list of 1 to ${MAX_BLOCKS} content blocks`,
-      },
-    ),
-    respond: z.boolean().default(true),
-  })
-  .superRefine((body, ctx) => {
-    if (typeof body.content === 'string') {
-      if (body.content.trim() === '') ctx.addIssue({ code: 'custom', path: ['content'], message: 'must not be empty' });
-      return;
-    }
-    const blocks: Block[] = [];
-    body.content.forEach((raw, i) => {
-      const parsed = BlockSchema.safeParse(raw);
-      if (parsed.success) blocks.push(parsed.data);
-      else ctx.addIssue({ code: 'custom', path: ['content', i], message: 'must be a content block (an object with a "type" string)' });
-    });
-    if (blocks.length === body.content.length) {
-      const bad = unsafeKey(body.content, MAX_DEPTH);
-      if (bad !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['content'], message: 'keys must not start with "$" or contain "."' });
+const AddMessageFields = z.strictObject({
+  role: z.enum(['user', 'assistant']),
+  content: z.union(
+    [
+      z.string().check(z.maxLength(200_000)),
+      z
+        .array(z.unknown())
+        .check(z.minLength(1, { error: 'must not be empty' }), z.maxLength(MAX_BLOCKS, { error: `at most ${MAX_BLOCKS} blocks` })),
+    ],
+    {
+      error: `must be a string or a list of 1 to ${MAX_BLOCKS} content blocks`,
+    },
+  ),
+  respond: z._default(z.boolean(), true),
+});
+
+export const AddMessageBody = z.pipe(
+  AddMessageFields.check(
+    z.superRefine((body, ctx) => {
+      if (typeof body.content === 'string') {
+        if (body.content.trim() === '') ctx.addIssue({ code: 'custom', path: ['content'], message: 'must not be empty' });
+        return;
       }
-      blocks.forEach((b, i) => {
-        if (b.type === 'text' && (typeof b.text !== 'string' || b.text.trim() === '')) {
-          ctx.addIssue({ code: 'custom', path: ['content', i, 'text'], message: 'must be a non-empty string' });
-        }
-        if (body.respond && !USER_BLOCK_TYPES.has(b.type)) {
-          ctx.addIssue({ code: 'custom', path: ['content', i, 'type'], message: `"${b.type}" blocks are not accepted in a question` });
-        }
+      const blocks: Block[] = [];
+      body.content.forEach((raw, i) => {
+        const parsed = BlockSchema.safeParse(raw);
+        if (parsed.success) blocks.push(parsed.data);
+        else ctx.addIssue({ code: 'custom', path: ['content', i], message: 'must be a content block (an object with a "type" string)' });
       });
-    }
-  })
-  .superRefine((body, ctx) => {
-    if (body.respond && body.role !== 'user') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['role'],
-        message: 'must be "user" when the assistant is to respond (use respond: false to add an assistant message)',
-      });
-    }
-  })
+      if (blocks.length === body.content.length) {
+        const bad = unsafeKey(body.content, MAX_DEPTH);
+        if (bad !== undefined) {
+          ctx.addIssue({ code: 'custom', path: ['content'], message: 'keys must not start with "$" or contain "."' });
+        }
+        blocks.forEach((b, i) => {
+          if (b.type === 'text' && (typeof b.text !== 'string' || b.text.trim() === '')) {
+            ctx.addIssue({ code: 'custom', path: ['content', i, 'text'], message: 'must be a non-empty string' });
+          }
+          if (body.respond && !USER_BLOCK_TYPES.has(b.type)) {
+            ctx.addIssue({ code: 'custom', path: ['content', i, 'type'], message: `"${b.type}" blocks are not accepted in a question` });
+          }
+        });
+      }
+    }),
+    z.superRefine((body, ctx) => {
+      if (body.respond && body.role !== 'user') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['role'],
+          message: 'must be "user" when the assistant is to respond (use respond: false to add an assistant message)',
+        });
+      }
+    }),
+  ),
   // Every element of a content list was checked against BlockSchema above.
-  .transform((body): AddMessageInput => body as AddMessageInput);
+  z.transform((body: z.output<typeof AddMessageFields>): AddMessageInput => body as AddMessageInput),
+);
 
 export interface AddMessageInput {
   role: Role;
@@ -133,25 +137,31 @@ export interface AddMessageInput {
 
 // Shares. API Gateway allows one variable name per path level, so both share routes name it {id}.
 export const ShareThreadPath = z.object({ id: ThreadIdSchema });
-export const ShareThreadBody = z
-  .strictObject({ expires_in_days: z.number().int().min(1).max(365).optional() })
-  .optional()
-  .transform((b) => b ?? {});
+export const ShareThreadBody = z.pipe(
+  z.optional(z.strictObject({ expires_in_days: z.optional(z.int().check(z.minimum(1), z.maximum(365))) })),
+  z.transform((b: { expires_in_days?: number } | undefined) => b ?? {}),
+);
 export const SharePath = z.object({ id: z.string() });
-export const ShareQuery = z.object({ format: z.enum(['json', 'text']).default('json') });
+export const ShareQuery = z.object({ format: z._default(z.enum(['json', 'text']), 'json') });
 
 // Feedback on a message. Message ids: UUIDs, legacy row ids ("102", "301-tool_use"), the old backend's hex ids.
-const MessageIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'must be a message id');
+const MessageIdSchema = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,128}$/, 'must be a message id'));
 export const MessagePathSchema = z.object({ thread_id: ThreadIdSchema, message_id: MessageIdSchema });
 
 const MAX_COMMENT_CHARS = 2_000;
 
 /** A comment: trimmed, at most 2,000 characters (code points); blank, null or absent is no comment. */
 const CommentSchema = z
-  .string()
-  .transform((s) => s.trim())
-  .refine((s) => Array.from(s).length <= MAX_COMMENT_CHARS, `must be at most ${MAX_COMMENT_CHARS} characters`);
+  .pipe(
+    z.string(),
+    z.transform((s: string) => s.trim()),
+  )
+  .check(z.refine((s: string) => Array.from(s).length <= MAX_COMMENT_CHARS, `must be at most ${MAX_COMMENT_CHARS} characters`));
 
-export const FeedbackBody = z
-  .strictObject({ class: z.enum(FEEDBACK_CLASSES), comment: CommentSchema.nullable().optional() })
-  .transform((b) => ({ class: b.class, comment: b.comment ? b.comment : null }));
+export const FeedbackBody = z.pipe(
+  z.strictObject({ class: z.enum(FEEDBACK_CLASSES), comment: z.optional(z.nullable(CommentSchema)) }),
+  z.transform((b: { class: (typeof FEEDBACK_CLASSES)[number]; comment?: string | null }) => ({
+    class: b.class,
+    comment: b.comment ? b.comment : null,
+  })),
+);
