@@ -4,6 +4,7 @@
  * (with the pg driver) is loaded on first use only, so a deployment without it never loads it.
  */
 import { config } from '#lib/config.js';
+import type { LegacyErasure } from '#lib/legacy/erase.js';
 import type { PublicShare } from '#lib/share/snapshot.js';
 import { mongoThreadStore } from '#lib/threads/mongo-store.js';
 import type { FallbackThreadStore } from '#lib/threads/types.js';
@@ -13,6 +14,8 @@ export interface LegacyLayer {
   threads: FallbackThreadStore;
   /** Shares of the old backend (UUID ids), read when no MongoDB share matches. */
   readShare(shareId: string): Promise<PublicShare | null>;
+  /** A person's legacy threads and shares, for erasure. */
+  erasure: LegacyErasure;
 }
 
 let legacy: Promise<LegacyLayer | undefined> | undefined;
@@ -21,10 +24,13 @@ export function legacyLayer(): Promise<LegacyLayer | undefined> {
   legacy ??=
     config.LEGACY_DATABASE_URL === undefined
       ? Promise.resolve(undefined)
-      : Promise.all([import('#lib/legacy/store.js'), import('#lib/legacy/share.js')]).then(([store, share]) => ({
-          threads: store.legacyThreadStore,
-          readShare: share.readLegacyShare,
-        }));
+      : Promise.all([import('#lib/legacy/store.js'), import('#lib/legacy/share.js'), import('#lib/legacy/erase.js')]).then(
+          ([store, share, erase]) => ({
+            threads: store.legacyThreadStore,
+            readShare: share.readLegacyShare,
+            erasure: erase.legacyErasure,
+          }),
+        );
   return legacy;
 }
 

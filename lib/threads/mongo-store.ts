@@ -5,7 +5,7 @@ import { getDb } from '#lib/db/mongo.js';
 import { withDbRetry } from '#lib/db/retry.js';
 import { ConflictError } from '#lib/errors.js';
 import { pageBounds } from './paging.js';
-import { chunkedMessages, deleteChunks, joinMessages, maxDocBytes, messageBytes, spillOldest } from './overflow.js';
+import { chunkedMessages, deleteChunks, deleteChunksOf, joinMessages, maxDocBytes, messageBytes, spillOldest } from './overflow.js';
 import type { ListPage, MessagePage, ThreadDoc, ThreadRecord, ThreadStore, ThreadSummary } from './types.js';
 
 export const THREADS = 'threads';
@@ -213,3 +213,30 @@ export const mongoThreadStore: ThreadStore & {
     );
   },
 };
+
+/**
+ * Erasure (lib/services/account.ts): deletes up to `limit` of the user's threads with their overflow chunks (chunks
+ * first, as `delete` does). Returns what went; fewer threads than `limit` means the user had no more. A lease
+ * (`reply`) lives in its thread document and goes with it.
+ */
+export async function eraseUserThreads(userId: string, limit: number): Promise<{ threads: number; chunks: number }> {
+  const col = await withDbRetry('threads.connect', () => threadsCollection());
+  const ids = await withDbRetry('erase.threads.ids', async () =>
+    (
+      await col
+        .find({ user_id: userId }, { projection: { _id: 0, thread_id: 1 } })
+        .limit(limit)
+        .toArray()
+    ).map((d) => d.thread_id),
+  );
+  if (ids.length === 0) return { threads: 0, chunks: 0 };
+  const chunks = await deleteChunksOf(userId, ids);
+  // A retried deleteMany counts only what is left: an attempt cut off after it ran may undercount, never overcount.
+  const res = await withDbRetry('erase.threads', () => col.deleteMany({ user_id: userId, thread_id: { $in: ids } }));
+  return { threads: res.deletedCount, chunks };
+}
+
+/** How many threads the user has in MongoDB (a dry run of erasure). */
+export async function countUserThreads(userId: string): Promise<number> {
+  return withDbRetry('erase.threads.count', async () => (await threadsCollection()).countDocuments({ user_id: userId }));
+}
