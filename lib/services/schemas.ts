@@ -139,3 +139,6 @@ export const ShareThreadBody = z
   .transform((b) => b ?? {});
 export const SharePath = z.object({ id: z.string() });
 export const ShareQuery = z.object({ format: z.enum(['json', 'text']).default('json') });
+
+// A person's data: the export's format (the erase takes no input: the user comes from the token).
+export const ExportThreadsQuery = z.object({ format: z.enum(['ndjson', 'markdown']).default('ndjson') });
