@@ -3,7 +3,11 @@
  * PostgreSQL (PGlite over the pg driver) holding legacy threads and shares. Two users with every kind of data; one
  * erases; both databases are read back: the caller's data is gone, the other user's is exactly as it was.
  */
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message } from '#lib/blocks/types.js';
 import { cloneSeedThreads, plainThread } from '#scripts/legacy/synthetic.js';
@@ -33,6 +37,7 @@ const { threadForAppend } = await import('#lib/services/threads.js');
 const { eraseUserData, countUserData, ERASE_MAX_THREADS } = await import('#lib/services/account.js');
 
 const query = (sql: string, params?: unknown[]) => legacy.db.query(sql, params);
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 beforeAll(async () => {
   await ensureIndexes(await getDb());
@@ -330,5 +335,58 @@ describe('DELETE /api/v3/threads', () => {
     });
     expect(res.status).toBe(401);
     expect(await stored(a.user, a.legacyShares)).toEqual(before);
+  });
+});
+
+describe('npm run purge-user (scripts/purge-user.ts)', () => {
+  const run = async (...args: string[]) => {
+    try {
+      const { stdout, stderr } = await promisify(execFile)(path.join(ROOT, 'node_modules/.bin/tsx'), ['scripts/purge-user.ts', ...args], {
+        cwd: ROOT,
+        env: { ...process.env, LOG_LEVEL: 'ERROR' },
+        timeout: 120_000,
+      });
+      return { code: 0, stdout, stderr };
+    } catch (err) {
+      const e = err as { code: number; stdout: string; stderr: string };
+      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+    }
+  };
+
+  it('counts with --dry-run and removes nothing; then removes the same from both stores and prints it', async () => {
+    const a = await person();
+    const b = await person();
+    const before = await stored(a.user, a.legacyShares);
+    const bStored = await stored(b.user, b.legacyShares);
+
+    const dry = await run(a.user.toUpperCase(), '--dry-run');
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain(`DRY RUN: would remove for user ${a.user}:`);
+    expect(dry.stdout).toMatch(/\s5 {2}MongoDB threads/);
+    expect(dry.stdout).toMatch(new RegExp(`\\s${a.legacyRows.threads.length} {2}legacy SQL threads`));
+    expect(dry.stdout).toMatch(/\s3 {2}legacy SQL shares/);
+    expect(await stored(a.user, a.legacyShares)).toEqual(before);
+
+    const real = await run(a.user);
+    expect(real.code).toBe(0);
+    expect(real.stdout).toContain(`removed for user ${a.user}:`);
+    expect(real.stdout).toMatch(/\s5 {2}MongoDB threads/);
+    expect(real.stdout).toMatch(/\s4 {2}MongoDB shares/);
+    expect(await stored(a.user, a.legacyShares)).toEqual({
+      threads: [],
+      chunks: [],
+      shares: [],
+      counters: [],
+      sqlThreads: [],
+      sqlMessages: [],
+      sqlFeedback: [],
+      sqlShares: [],
+    });
+    expect(await stored(b.user, b.legacyShares)).toEqual(bStored);
+  });
+
+  it('refuses anything but one user id', async () => {
+    expect((await run('not-a-uuid')).stderr).toContain('purge-user failed: not a user id (a UUID): not-a-uuid');
+    expect((await run()).code).toBe(1);
   });
 });
