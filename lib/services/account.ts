@@ -3,7 +3,7 @@
  * `npm run purge-user`), and export everything (GET /api/v3/threads/export, see export.ts).
  */
 import { countRateLimitsOf, deleteRateLimitsOf } from '#lib/db/rate-limits.js';
-import { logger, metrics, userRef } from '#lib/observability.js';
+import { logger, publishRecord, userRef } from '#lib/observability.js';
 import { countSharesOf, deleteSharesOf, legacyShareIdsOf } from '#lib/share/snapshot.js';
 import { countUserThreads, eraseUserThreads } from '#lib/threads/mongo-store.js';
 import { countUserChunks, deleteUserChunks } from '#lib/threads/overflow.js';
@@ -106,13 +106,13 @@ export async function eraseUserData(userId: string, opts: EraseOptions): Promise
 function report(userId: string, via: EraseOptions['via'], result: EraseResult, durationMs: number): void {
   const d = result.deleted;
   logger.info('erase', { user: userRef(userId), via, complete: result.complete, deleted: d, durationMs });
-  const m = metrics.singleMetric();
-  m.addDimension('via', via);
-  m.addMetric('EraseCalls', 'Count', 1);
-  m.addMetric('ErasedThreads', 'Count', d.threads + d.legacy_threads);
-  m.addMetric('ErasedShares', 'Count', d.shares + d.legacy_shares);
-  m.addMetric('ErasedOverflowChunks', 'Count', d.overflow_chunks);
-  m.addMetric('EraseDuration', 'Milliseconds', durationMs);
+  publishRecord({ via }, [
+    ['EraseCalls', 'Count', 1],
+    ['ErasedThreads', 'Count', d.threads + d.legacy_threads],
+    ['ErasedShares', 'Count', d.shares + d.legacy_shares],
+    ['ErasedOverflowChunks', 'Count', d.overflow_chunks],
+    ['EraseDuration', 'Milliseconds', durationMs],
+  ]);
 }
 
 /** What eraseUserData would delete, counted without deleting (`npm run purge-user -- --dry-run`). */

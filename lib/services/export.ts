@@ -5,7 +5,7 @@
 import { Readable } from 'node:stream';
 import { withDbBudget } from '#lib/db/retry.js';
 import { NotFoundError } from '#lib/errors.js';
-import { logger, metrics, userRef } from '#lib/observability.js';
+import { logger, publishRecord, userRef } from '#lib/observability.js';
 import { markdownDocument } from '#lib/threads/markdown.js';
 import type { ThreadRecord } from '#lib/threads/types.js';
 import { threadView } from '#lib/threads/views.js';
@@ -87,7 +87,8 @@ export async function exportThreads(
       if (stats.threads === 0 && writer.empty) yield emit(writer.empty);
       stats.finished = true;
     } catch (err) {
-      stats.error = err;
+      // A client that went away destroys the body, which throws its error in here: that is not a failure.
+      if (!body.destroyed) stats.error = err;
       throw err;
     }
   }
@@ -100,12 +101,11 @@ export async function exportThreads(
     const fields = { ...logContext, user: userRef(userId), format, outcome, threads: stats.threads, bytes: stats.bytes, durationMs };
     if (stats.error) logger.error('export', { ...fields, error: stats.error as Error });
     else logger.info('export', fields);
-    const m = metrics.singleMetric();
-    m.addDimension('format', format);
-    m.addDimension('outcome', outcome);
-    m.addMetric('ExportThreads', 'Count', stats.threads);
-    m.addMetric('ExportBytes', 'Bytes', stats.bytes);
-    m.addMetric('ExportDuration', 'Milliseconds', durationMs);
+    publishRecord({ format, outcome }, [
+      ['ExportThreads', 'Count', stats.threads],
+      ['ExportBytes', 'Bytes', stats.bytes],
+      ['ExportDuration', 'Milliseconds', durationMs],
+    ]);
   });
   const day = now.toISOString().slice(0, 10);
   return format === 'markdown'

@@ -30,6 +30,7 @@ const { handler: getThread } = await import('#functions/get-thread.js');
 const { handler: shareThread } = await import('#functions/share-thread.js');
 const { handler: getShare } = await import('#functions/get-share.js');
 const { getDb, closeMongo } = await import('#lib/db/mongo.js');
+const { observed } = await import('#test/support/observed.js');
 const { ensureIndexes } = await import('#lib/db/indexes.js');
 const { closeLegacyPool } = await import('#lib/db/pg.js');
 const { mongoThreadStore, threadsCollection } = await import('#lib/threads/mongo-store.js');
@@ -210,9 +211,23 @@ describe('DELETE /api/v3/threads', () => {
     expect(bVisible.shares.every((s) => s.status === 200)).toBe(true);
     const counts = await countUserData(a.user);
 
-    const res = await erase(a.token);
+    const { result: res, logs, emf } = await observed(() => erase(a.token));
     expect(res.status).toBe(200);
     const legacyThreads = a.legacyRows.threads.length;
+    // Logged with the user's hash and the counts, never the id or any content; one EMF record with its dimension.
+    const { userRef } = await import('#lib/observability.js');
+    const line = logs.find(([message]) => message === 'erase')![1];
+    expect(line).toEqual({ user: userRef(a.user), via: 'api', complete: true, deleted: res.json.deleted, durationMs: expect.any(Number) });
+    expect(JSON.stringify(logs)).not.toContain(a.user);
+    const record = emf.find((r) => 'EraseCalls' in r);
+    expect(record).toMatchObject({
+      via: 'api',
+      EraseCalls: 1,
+      ErasedThreads: res.json.deleted.threads + res.json.deleted.legacy_threads,
+      ErasedShares: 7,
+      ErasedOverflowChunks: aBefore.chunks.length,
+    });
+    expect(record._aws.CloudWatchMetrics[0].Dimensions).toEqual([['service', 'via']]);
     expect(res.json).toEqual({
       complete: true,
       deleted: {

@@ -22,6 +22,7 @@ const { handler: exportThreads } = await import('#functions/export-threads.js');
 const { handler: listThreads } = await import('#functions/list-threads.js');
 const { handler: getThread } = await import('#functions/get-thread.js');
 const { getDb, closeMongo } = await import('#lib/db/mongo.js');
+const { observed } = await import('#test/support/observed.js');
 const { ensureIndexes } = await import('#lib/db/indexes.js');
 const { closeLegacyPool } = await import('#lib/db/pg.js');
 const { mongoThreadStore, threadsCollection } = await import('#lib/threads/mongo-store.js');
@@ -159,9 +160,24 @@ describe('GET /api/v3/threads/export (NDJSON)', () => {
     const b = await person();
     expect((await (await getDb()).collection('thread_message_chunks').countDocuments({ thread_id: a.long })) > 0).toBe(true);
 
-    const res = await download(a.token);
+    const { result: res, logs, emf } = await observed(() => download(a.token));
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('application/x-ndjson; charset=utf-8');
+    // At the end of the stream: one log line (user hash, counts) and one EMF record with its dimensions.
+    const { userRef } = await import('#lib/observability.js');
+    const count = res.body.split('\n').filter(Boolean).length;
+    expect(logs.find(([message]) => message === 'export')![1]).toEqual({
+      route: 'GET /threads/export',
+      requestId: expect.any(String),
+      user: userRef(a.user),
+      format: 'ndjson',
+      outcome: 'complete',
+      threads: count,
+      bytes: Buffer.byteLength(res.body),
+      durationMs: expect.any(Number),
+    });
+    const record = emf.find((r) => 'ExportThreads' in r);
+    expect(record).toMatchObject({ format: 'ndjson', outcome: 'complete', ExportThreads: count, ExportBytes: Buffer.byteLength(res.body) });
     expect(res.headers['content-disposition']).toMatch(/^attachment; filename="ansari-conversations-\d{4}-\d{2}-\d{2}\.ndjson"$/);
     expect(res.headers['cache-control']).toBe('no-store');
     expect(res.body.endsWith('\n')).toBe(true);
@@ -233,10 +249,14 @@ describe('GET /api/v3/threads/export (NDJSON)', () => {
       })),
     );
     let seen = 0;
-    const res = await callStreaming(exportThreads, { token: await tokenFor(user), ...exportPath }, (_chunk, stream) => {
-      if (++seen === 2) stream.destroy(new Error('client went away'));
-    });
+    const token = await tokenFor(user);
+    const { result: res, logs } = await observed(() =>
+      callStreaming(exportThreads, { token, ...exportPath }, (_chunk, stream) => {
+        if (++seen === 2) stream.destroy(new Error('client went away'));
+      }),
+    );
     expect(res.status).toBe(200);
+    expect(logs.find(([message]) => message === 'export')![1]).toMatchObject({ outcome: 'client_gone' });
     // A few reads ahead may land after the client left; the other threads are never written.
     expect(ndjsonLines(res.body).length).toBeLessThan(10);
   });
