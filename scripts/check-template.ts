@@ -96,6 +96,11 @@ for (const route of loadRoutes()) {
       uri.includes('response-streaming-invocations') && m?.props.Integration?.ResponseTransferMode === 'STREAM',
       `${route.method} ${route.resource} streams`,
     );
+    // A streamed body may outlast API Gateway's 29 s: the function and the integration must allow it.
+    check(
+      Number(fn?.Properties?.Timeout) > 29 && Number(m?.props.Integration?.TimeoutInMillis) > 29_000,
+      `${route.method} ${route.resource} may stream past 29 s (function timeout ${fn?.Properties?.Timeout} s)`,
+    );
   } else {
     check(m?.props.Integration?.Type === 'AWS_PROXY', `${route.method} ${route.resource} is a Lambda proxy integration`);
   }

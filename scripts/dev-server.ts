@@ -72,6 +72,34 @@ export function loadRoutes(file = path.join(ROOT, 'serverless.yml')): Route[] {
   return routes;
 }
 
+/**
+ * API Gateway's precedence between resources matching one path: at the first level where they differ, a fixed
+ * segment beats a variable one (`/threads/export` before `/threads/{thread_id}`). Negative when `a` wins.
+ */
+function specificity(a: Route, b: Route): number {
+  const as = a.resource.split('/');
+  const bs = b.resource.split('/');
+  for (let i = 0; i < Math.min(as.length, bs.length); i++) {
+    const av = as[i]!.startsWith('{');
+    const bv = bs[i]!.startsWith('{');
+    if (av !== bv) return av ? 1 : -1;
+  }
+  return 0;
+}
+
+/**
+ * The route of a request, as API Gateway picks it: the most specific resource matching the path, then the method
+ * on that resource (OPTIONS: any function of it, the shared middleware answers preflights). A method the chosen
+ * resource lacks is not looked for on a less specific one.
+ */
+export function matchRoute(routes: Route[], method: string, pathname: string): Route | 'not found' | 'method not allowed' {
+  const candidates = routes.filter((r) => r.pattern.test(pathname)).sort(specificity);
+  const best = candidates[0];
+  if (!best) return 'not found';
+  const onResource = candidates.filter((r) => r.resource === best.resource);
+  return (method === 'OPTIONS' ? onResource[0] : onResource.find((r) => r.method === method)) ?? 'method not allowed';
+}
+
 function toEvent(
   req: http.IncomingMessage,
   url: URL,
@@ -199,11 +227,9 @@ export async function createDevServer(opts: { stage?: string } = {}) {
 
   const server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const candidates = routes.filter((r) => r.pattern.test(url.pathname));
-    if (candidates.length === 0) return sendJson(res, 404, { detail: 'Not found' });
-    // OPTIONS preflights go to any function of the path: the shared middleware answers them.
-    const route = req.method === 'OPTIONS' ? candidates[0] : candidates.find((r) => r.method === req.method);
-    if (!route) return sendJson(res, 405, { detail: 'Method not allowed' });
+    const route = matchRoute(routes, req.method ?? 'GET', url.pathname);
+    if (route === 'not found') return sendJson(res, 404, { detail: 'Not found' });
+    if (route === 'method not allowed') return sendJson(res, 405, { detail: 'Method not allowed' });
     const body = await readBody(req);
     if (!body) return sendJson(res, 413, { detail: 'Request body too large' });
     let event: APIGatewayProxyEvent;
@@ -264,10 +290,19 @@ async function invokeStreaming(
   res.on('close', () => {
     if (!res.writableFinished) stream.destroy(new Error('client disconnected'));
   });
-  await handler(event, stream, context).catch((err: unknown) => {
-    if (!res.writableEnded && !req.destroyed) console.error('[dev-server] stream failed:', err);
-  });
-  if (!res.writableEnded) res.end();
+  const failed = await handler(event, stream, context).then(
+    () => false,
+    (err: unknown) => {
+      if (!res.writableEnded && !req.destroyed) console.error('[dev-server] stream failed:', err);
+      return true;
+    },
+  );
+  if (res.writableEnded) return;
+  // A body that failed midway is cut off without its last chunk, so the client sees a broken transfer, never a
+  // shorter one that looks complete.
+  if (failed && res.headersSent) res.destroy();
+  else if (failed) sendJson(res, 502, { detail: 'Internal server error' });
+  else res.end();
 }
 
 /** Starts listening: on loopback only unless HOST says otherwise (HOST=0.0.0.0 to reach it from another machine). */

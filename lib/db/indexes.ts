@@ -17,7 +17,11 @@ export const INDEXES: Record<string, IndexDescription[]> = {
     },
   ],
   // Overflow chunks of long threads, read in order (lib/threads/overflow.ts).
-  thread_message_chunks: [{ key: { thread_id: 1, seq: 1 }, name: 'thread_id_seq_unique', unique: true }],
+  thread_message_chunks: [
+    { key: { thread_id: 1, seq: 1 }, name: 'thread_id_seq_unique', unique: true },
+    // By user for erasure (lib/services/account.ts), which also sweeps chunks left without their thread.
+    { key: { user_id: 1 }, name: 'user_id' },
+  ],
   // Rate-limit windows (lib/db/rate-limits.ts): removed after their window by TTL; by user for erasure.
   rate_limits: [
     { key: { expires_at: 1 }, name: 'expires_at_ttl', expireAfterSeconds: 0 },
@@ -26,6 +30,8 @@ export const INDEXES: Record<string, IndexDescription[]> = {
   shared_threads: [
     { key: { share_id: 1 }, name: 'share_id_unique', unique: true },
     { key: { thread_id: 1 }, name: 'thread_id' },
+    // By owner for erasure (lib/services/account.ts).
+    { key: { user_id: 1 }, name: 'user_id' },
     // TTL: MongoDB removes a share once expires_at has passed (reads also check it, as TTL runs lazily).
     { key: { expires_at: 1 }, name: 'expires_at_ttl', expireAfterSeconds: 0 },
   ],

@@ -103,3 +103,13 @@ export async function takeRateLimit(userId: string, kind: LimitKind, now = Date.
     (refused.end - now) / 1000,
   );
 }
+
+/** Deletes the user's rate-limit counters (erasure); how many went. */
+export async function deleteRateLimitsOf(userId: string): Promise<number> {
+  return (await withDbRetry('erase.limits', async () => (await counters()).deleteMany({ user_id: userId }))).deletedCount;
+}
+
+/** How many rate-limit counters the user has (a dry run of erasure). */
+export async function countRateLimitsOf(userId: string): Promise<number> {
+  return withDbRetry('erase.limits.count', async () => (await counters()).countDocuments({ user_id: userId }));
+}

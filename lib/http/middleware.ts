@@ -18,7 +18,7 @@ import { assertTokenKey, authenticate } from './auth.js';
 import { readJsonBody } from './body.js';
 
 /** Custom response headers browsers may read (CORS hides them otherwise). */
-const EXPOSED_HEADERS = ['X-Next-Cursor', 'X-Message-Id', 'X-Reply-Message-Id', 'Retry-After'];
+const EXPOSED_HEADERS = ['X-Next-Cursor', 'X-Message-Id', 'X-Reply-Message-Id', 'Retry-After', 'Content-Disposition'];
 
 export interface HttpResult {
   status: number;

@@ -165,3 +165,6 @@ export const FeedbackBody = z.pipe(
     comment: b.comment ? b.comment : null,
   })),
 );
+
+// A person's data: the export's format (the erase takes no input: the user comes from the token).
+export const ExportThreadsQuery = z.object({ format: z._default(z.enum(['ndjson', 'markdown']), 'ndjson') });

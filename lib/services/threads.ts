@@ -28,7 +28,7 @@ export interface ThreadListPage {
  * threads that have a MongoDB copy, reading on until it has enough), so the first `limit` of the merge are exactly
  * the next page and one more tells whether another page exists.
  */
-export async function listThreads(userId: string, opts: { limit?: number; cursor?: string }): Promise<ThreadListPage> {
+export async function listThreads(userId: string, opts: { limit?: number; cursor?: string; complete?: boolean }): Promise<ThreadListPage> {
   const after = opts.cursor ? decodeCursor(opts.cursor) : undefined;
   const fetch = opts.limit === undefined ? undefined : opts.limit + 1;
   const fallback = await fallbackStore();
@@ -36,8 +36,9 @@ export async function listThreads(userId: string, opts: { limit?: number; cursor
   const perStore = await Promise.all(
     stores.map((s, i) =>
       s.list(userId, { limit: fetch, after }).catch((err: unknown) => {
-        // MongoDB is the primary store: its failure is the request's. A legacy outage only hides legacy threads.
-        if (i === 0 || !isTransientDependencyError(err)) throw err;
+        // MongoDB is the primary store: its failure is the request's. A legacy outage only hides legacy threads,
+        // unless the caller needs every thread (`complete`: the export must never be silently short).
+        if (i === 0 || opts.complete || !isTransientDependencyError(err)) throw err;
         logger.warn('legacy store unavailable, listing MongoDB threads only', { error: (err as Error).message });
         metrics.addMetric('LegacyUnavailable', 'Count', 1);
         return [];

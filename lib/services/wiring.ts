@@ -3,6 +3,7 @@
  * PostgreSQL pieces only when LEGACY_DATABASE_URL (or its parameter) is set. This is the one place that decides, and the legacy code
  * (with the pg driver) is loaded on first use only, so a deployment without it never loads it.
  */
+import type { LegacyErasure } from '#lib/legacy/erase.js';
 import { secrets } from '#lib/secrets.js';
 import type { PublicShare } from '#lib/share/snapshot.js';
 import { mongoThreadStore } from '#lib/threads/mongo-store.js';
@@ -15,6 +16,8 @@ export interface LegacyLayer {
   readShare(shareId: string): Promise<PublicShare | null>;
   /** Deletes a legacy share row: `ownerId`'s only, or unconditionally when undefined (ownership proved elsewhere). */
   revokeShare(shareId: string, ownerId: string | undefined): Promise<boolean>;
+  /** A person's legacy threads and shares, for erasure. */
+  erasure: LegacyErasure;
 }
 
 let legacy: Promise<LegacyLayer | undefined> | undefined;
@@ -22,11 +25,14 @@ let legacy: Promise<LegacyLayer | undefined> | undefined;
 export function legacyLayer(): Promise<LegacyLayer | undefined> {
   legacy ??= !secrets.has('LEGACY_DATABASE_URL')
     ? Promise.resolve(undefined)
-    : Promise.all([import('#lib/legacy/store.js'), import('#lib/legacy/share.js')]).then(([store, share]) => ({
-        threads: store.legacyThreadStore,
-        readShare: share.readLegacyShare,
-        revokeShare: share.revokeLegacyShare,
-      }));
+    : Promise.all([import('#lib/legacy/store.js'), import('#lib/legacy/share.js'), import('#lib/legacy/erase.js')]).then(
+        ([store, share, erase]) => ({
+          threads: store.legacyThreadStore,
+          readShare: share.readLegacyShare,
+          revokeShare: share.revokeLegacyShare,
+          erasure: erase.legacyErasure,
+        }),
+      );
   return legacy;
 }
 

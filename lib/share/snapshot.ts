@@ -5,7 +5,7 @@ import { isDuplicateKey } from '#lib/db/faults.js';
 import { getDb } from '#lib/db/mongo.js';
 import { withDbRetry } from '#lib/db/retry.js';
 import { HttpError } from '#lib/errors.js';
-import { newShareId } from '#lib/ids.js';
+import { isUuid, newShareId } from '#lib/ids.js';
 import { messageBytes } from '#lib/threads/overflow.js';
 import type { ThreadRecord } from '#lib/threads/types.js';
 
@@ -142,4 +142,25 @@ export async function deleteShare(shareId: string, owner: { userId: string; now:
     if ((await col.deleteMany(filter)).deletedCount > 0) return true;
     return attempt > 0 && owner !== undefined && (await col.countDocuments({ share_id: shareId }, { limit: 1 })) === 0;
   });
+}
+
+/**
+ * Erasure (lib/services/account.ts): the ids of the user's shares that carry a legacy share's UUID (copies the
+ * migration made of SQL `share` rows), whose SQL rows must go too. Ids only.
+ */
+export async function legacyShareIdsOf(userId: string): Promise<string[]> {
+  const docs = await withDbRetry('erase.shares.ids', async () =>
+    (await sharesCollection()).find({ user_id: userId }, { projection: { _id: 0, share_id: 1 } }).toArray(),
+  );
+  return docs.map((d) => d.share_id).filter(isUuid);
+}
+
+/** Deletes every share the user created, expired or not (erasure); how many went. */
+export async function deleteSharesOf(userId: string): Promise<number> {
+  return (await withDbRetry('erase.shares', async () => (await sharesCollection()).deleteMany({ user_id: userId }))).deletedCount;
+}
+
+/** How many shares the user has in MongoDB (a dry run of erasure). */
+export async function countSharesOf(userId: string): Promise<number> {
+  return withDbRetry('erase.shares.count', async () => (await sharesCollection()).countDocuments({ user_id: userId }));
 }

@@ -6,7 +6,16 @@ import { withDbRetry } from '#lib/db/retry.js';
 import { ConflictError, NotFoundError } from '#lib/errors.js';
 import { isObj } from '#lib/json.js';
 import { pageBounds } from './paging.js';
-import { chunkedMessages, deleteChunks, editStoredMessage, joinMessages, maxDocBytes, messageBytes, spillOldest } from './overflow.js';
+import {
+  chunkedMessages,
+  deleteChunks,
+  deleteChunksOf,
+  editStoredMessage,
+  joinMessages,
+  maxDocBytes,
+  messageBytes,
+  spillOldest,
+} from './overflow.js';
 import type { Feedback, FeedbackClass, ListPage, MessagePage, ThreadDoc, ThreadRecord, ThreadStore, ThreadSummary } from './types.js';
 
 export const THREADS = 'threads';
@@ -328,4 +337,31 @@ export async function removeMessageFeedback(
   });
   if (!before) return null;
   return { removed: isObj(before.feedback) ? before.feedback : undefined };
+}
+
+/**
+ * Erasure (lib/services/account.ts): deletes up to `limit` of the user's threads with their overflow chunks (chunks
+ * first, as `delete` does). Returns what went; fewer threads than `limit` means the user had no more. A lease
+ * (`reply`) lives in its thread document and goes with it.
+ */
+export async function eraseUserThreads(userId: string, limit: number): Promise<{ threads: number; chunks: number }> {
+  const col = await withDbRetry('threads.connect', () => threadsCollection());
+  const ids = await withDbRetry('erase.threads.ids', async () =>
+    (
+      await col
+        .find({ user_id: userId }, { projection: { _id: 0, thread_id: 1 } })
+        .limit(limit)
+        .toArray()
+    ).map((d) => d.thread_id),
+  );
+  if (ids.length === 0) return { threads: 0, chunks: 0 };
+  const chunks = await deleteChunksOf(userId, ids);
+  // A retried deleteMany counts only what is left: an attempt cut off after it ran may undercount, never overcount.
+  const res = await withDbRetry('erase.threads', () => col.deleteMany({ user_id: userId, thread_id: { $in: ids } }));
+  return { threads: res.deletedCount, chunks };
+}
+
+/** How many threads the user has in MongoDB (a dry run of erasure). */
+export async function countUserThreads(userId: string): Promise<number> {
+  return withDbRetry('erase.threads.count', async () => (await threadsCollection()).countDocuments({ user_id: userId }));
 }

@@ -259,6 +259,27 @@ export async function deleteChunks(userId: string, threadId: string): Promise<vo
   await withDbRetry('overflow.delete', () => chunks.deleteMany({ thread_id: threadId, user_id: userId }));
 }
 
+/** Deletes the overflow chunks of these threads of the user (erasure); how many went. */
+export async function deleteChunksOf(userId: string, threadIds: string[]): Promise<number> {
+  const chunks = await chunksCollection();
+  const res = await withDbRetry('erase.chunks', () => chunks.deleteMany({ thread_id: { $in: threadIds }, user_id: userId }));
+  return res.deletedCount;
+}
+
+/**
+ * Deletes every chunk the user owns (the last step of erasure): also chunks left without their thread, as a copy
+ * from the legacy store writes its chunks before the thread document and a crash between the two leaves them.
+ */
+export async function deleteUserChunks(userId: string): Promise<number> {
+  const chunks = await chunksCollection();
+  return (await withDbRetry('erase.chunks.all', () => chunks.deleteMany({ user_id: userId }))).deletedCount;
+}
+
+/** How many chunks the user owns (a dry run of erasure). */
+export async function countUserChunks(userId: string): Promise<number> {
+  return withDbRetry('erase.chunks.count', async () => (await chunksCollection()).countDocuments({ user_id: userId }));
+}
+
 /** A legacy thread ready for MongoDB: the thread document and, for a very long thread, its overflow chunks. */
 export interface MongoCopy {
   doc: ThreadDoc;

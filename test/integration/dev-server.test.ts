@@ -4,7 +4,7 @@ import type http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeMongo } from '#lib/db/mongo.js';
 import { logger, userRef } from '#lib/observability.js';
-import { createDevServer, listen } from '#scripts/dev-server.js';
+import { createDevServer, listen, loadRoutes, matchRoute } from '#scripts/dev-server.js';
 import { newUser, tokenFor } from '#support/auth.js';
 
 let server: http.Server;
@@ -45,6 +45,35 @@ describe('local server robustness', () => {
 
   it('listens on loopback only when HOST is not set', () => {
     expect((server.address() as AddressInfo).address).toBe('127.0.0.1');
+  });
+});
+
+describe('routing as API Gateway does', () => {
+  const name = (r: ReturnType<typeof matchRoute>) => (typeof r === 'string' ? r : r.name);
+
+  it('prefers a fixed path segment over a variable one, whatever the order of serverless.yml', () => {
+    for (const routes of [loadRoutes(), loadRoutes().reverse()]) {
+      expect(name(matchRoute(routes, 'GET', '/api/v3/threads/export'))).toBe('exportThreads');
+      expect(name(matchRoute(routes, 'OPTIONS', '/api/v3/threads/export'))).toBe('exportThreads');
+      // The fixed resource has no POST: API Gateway does not fall back to /threads/{thread_id} for it.
+      expect(matchRoute(routes, 'POST', '/api/v3/threads/export')).toBe('method not allowed');
+      expect(name(matchRoute(routes, 'GET', '/api/v3/threads/0190a1b2-0000-7000-8000-000000000001'))).toBe('getThread');
+      expect(name(matchRoute(routes, 'DELETE', '/api/v3/threads'))).toBe('eraseThreads');
+      expect(name(matchRoute(routes, 'DELETE', '/api/v3/threads/0190a1b2-0000-7000-8000-000000000001'))).toBe('deleteThread');
+    }
+  });
+
+  it('serves the export at /threads/export and a thread at /threads/{thread_id}', async () => {
+    const token = await tokenFor(newUser());
+    const auth = { Authorization: `Bearer ${token}` };
+    const exported = await fetch(`${base}/api/v3/threads/export`, { headers: auth });
+    expect(exported.status).toBe(200);
+    expect(exported.headers.get('content-type')).toBe('application/x-ndjson; charset=utf-8');
+    expect(await exported.text()).toBe('');
+    const missing = await fetch(`${base}/api/v3/threads/0190a1b2-0000-7000-8000-000000000001`, { headers: auth });
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({ detail: 'Thread not found' });
+    expect((await fetch(`${base}/api/v3/threads/export`, { method: 'POST', headers: auth })).status).toBe(405);
   });
 });
 
