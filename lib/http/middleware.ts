@@ -14,6 +14,7 @@ import { takeRateLimit } from '#lib/db/rate-limits.js';
 import { withDbBudget } from '#lib/db/retry.js';
 import { authenticate } from './auth.js';
 import { readJsonBody } from './body.js';
+import type { RouteDoc } from './contract.js';
 
 /** Custom response headers browsers may read (CORS hides them otherwise). */
 const EXPOSED_HEADERS = ['X-Next-Cursor', 'X-Message-Id', 'X-Reply-Message-Id', 'Retry-After'];
@@ -37,7 +38,7 @@ type AnySchema = z.ZodType;
 type Out<S> = S extends AnySchema ? z.output<S> : undefined;
 
 export interface RouteSpec<P extends AnySchema | undefined, Q extends AnySchema | undefined, B extends AnySchema | undefined> {
-  /** Route name for logs and metrics, e.g. "GET /threads/{thread_id}". */
+  /** Method and path under /api/v3, e.g. "GET /threads/{thread_id}": the route in the document, logs and metrics. */
   route: string;
   /** Whether a bearer access token is required (default true). */
   auth?: boolean;
@@ -47,7 +48,12 @@ export interface RouteSpec<P extends AnySchema | undefined, Q extends AnySchema 
   body?: B;
   /** The path parameter holding a thread id, logged as `threadId` (default `thread_id`). */
   threadParam?: string;
+  /** The route's contract (its responses), for the OpenAPI document and the contract tests; not used at run time. */
+  doc: RouteDoc;
 }
+
+/** A handler carries its route spec, so the OpenAPI document and the contract tests read the route from the code. */
+export type Routed<H> = H & { spec: RouteSpec<AnySchema | undefined, AnySchema | undefined, AnySchema | undefined> };
 
 export interface HttpRequest<P, Q, B> {
   /** The caller's user id from the access token ('' on public routes). */
@@ -212,7 +218,8 @@ export function withHttp<
   Q extends AnySchema | undefined = undefined,
   B extends AnySchema | undefined = undefined,
 >(spec: RouteSpec<P, Q, B>, fn: (req: HttpRequest<Out<P>, Out<Q>, Out<B>>) => Promise<HttpResult>) {
-  return compose(spec, async (event, context) => toResponse(await fn(requestOf(event, context))));
+  const handler = compose(spec, async (event, context) => toResponse(await fn(requestOf(event, context))));
+  return Object.assign(handler, { spec }) as Routed<typeof handler>;
 }
 
 /**
@@ -233,7 +240,7 @@ export function withStreamingHttp<
     if (settled) settling.set(event, settled);
     return response;
   });
-  return awslambda.streamifyResponse<APIGatewayProxyEvent, void>(async (event, responseStream, context) => {
+  const handler = awslambda.streamifyResponse<APIGatewayProxyEvent, void>(async (event, responseStream, context) => {
     const { body, ...prelude } = (await composed(event, context)) as StreamResult;
     const out = awslambda.HttpResponseStream.from(responseStream, prelude);
     const source = typeof body === 'string' ? Readable.from(body ? [body] : []) : body;
@@ -243,4 +250,5 @@ export function withStreamingHttp<
       await settling.get(event)?.catch(() => undefined);
     }
   });
+  return Object.assign(handler, { spec }) as Routed<typeof handler>;
 }

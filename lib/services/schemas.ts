@@ -9,7 +9,8 @@ import { FEEDBACK_CLASSES, SOURCES } from '#lib/threads/types.js';
 const ThreadIdSchema = z
   .string()
   .refine(isUuid, 'must be a UUID')
-  .transform((s) => s.toLowerCase());
+  .transform((s) => s.toLowerCase())
+  .meta({ format: 'uuid', description: 'A thread id' });
 
 export const ThreadPathSchema = z.object({ thread_id: ThreadIdSchema });
 
@@ -18,14 +19,16 @@ const NameSchema = z
   .string()
   .max(10_000)
   .transform(normaliseName)
-  .refine((s) => s.length > 0, 'must not be blank');
+  .refine((s) => s.length > 0, 'must not be blank')
+  .meta({ description: 'Trimmed; blank is refused; cut to 100 characters' });
 
 const MAX_METADATA_BYTES = 16 * 1024;
 
 const MetadataSchema = z
   .record(z.string(), z.unknown())
   .refine((m) => Buffer.byteLength(JSON.stringify(m), 'utf8') <= MAX_METADATA_BYTES, 'must be at most 16 KiB as JSON')
-  .refine((m) => unsafeKey(m, 20) === undefined, 'keys must not start with "$" or contain "."');
+  .refine((m) => unsafeKey(m, 20) === undefined, 'keys must not start with "$" or contain "."')
+  .meta({ description: 'At most 16 KiB as JSON; keys may not start with "$" or contain "."' });
 
 export const CreateThreadBody = z
   .strictObject({
@@ -43,17 +46,23 @@ const limit = z
   .string()
   .regex(/^[0-9]{1,6}$/, 'must be a decimal integer')
   .transform(Number)
-  .pipe(z.number().int().min(1).max(500));
+  .pipe(z.number().int().min(1).max(500))
+  .meta({ description: '1 to 500, plain decimal digits' });
 
 export const ListThreadsQuery = z.object({
   limit: limit.optional(),
-  cursor: z.string().min(1).max(512).optional(),
+  cursor: z.string().min(1).max(512).optional().meta({ description: 'The `X-Next-Cursor` of the previous page' }),
 });
 
+const FormatSchema = z
+  .enum(['json', 'text'])
+  .default('json')
+  .meta({ description: '`text`: display messages, one per reply (what older clients render)' });
+
 export const GetThreadQuery = z.object({
-  format: z.enum(['json', 'text']).default('json'),
-  limit: limit.optional(),
-  before: z.string().min(1).max(64).optional(),
+  format: FormatSchema,
+  limit: limit.optional().meta({ description: 'The N most recent messages (display messages with `format=text`)' }),
+  before: z.string().min(1).max(64).optional().meta({ description: 'Only messages older than this message id' }),
 });
 
 // POST /threads/{thread_id}: add a message
@@ -79,13 +88,14 @@ export const AddMessageBody = z
         z
           .array(z.unknown())
           .min(1, { error: 'must not be empty' })
-          .max(MAX_BLOCKS, { error: `at most ${MAX_BLOCKS} blocks` }),
+          .max(MAX_BLOCKS, { error: `at most ${MAX_BLOCKS} blocks` })
+          .meta({ description: 'Content blocks (`Block`): a question may hold text, image, document and search_result blocks' }),
       ],
       {
         error: `must be a string or a list of 1 to ${MAX_BLOCKS} content blocks`,
       },
     ),
-    respond: z.boolean().default(true),
+    respond: z.boolean().default(true).meta({ description: 'false: only store the message (201), no reply' }),
   })
   .superRefine((body, ctx) => {
     if (typeof body.content === 'string') {
@@ -134,14 +144,19 @@ export interface AddMessageInput {
 // Shares. API Gateway allows one variable name per path level, so both share routes name it {id}.
 export const ShareThreadPath = z.object({ id: ThreadIdSchema });
 export const ShareThreadBody = z
-  .strictObject({ expires_in_days: z.number().int().min(1).max(365).optional() })
+  .strictObject({
+    expires_in_days: z.number().int().min(1).max(365).optional().meta({ description: 'Default: the deployment’s, else no expiry' }),
+  })
   .optional()
   .transform((b) => b ?? {});
-export const SharePath = z.object({ id: z.string() });
-export const ShareQuery = z.object({ format: z.enum(['json', 'text']).default('json') });
+export const SharePath = z.object({ id: z.string().meta({ description: 'A share id' }) });
+export const ShareQuery = z.object({ format: FormatSchema });
 
 // Feedback on a message. Message ids: UUIDs, legacy row ids ("102", "301-tool_use"), the old backend's hex ids.
-const MessageIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'must be a message id');
+const MessageIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,128}$/, 'must be a message id')
+  .meta({ description: 'Any message id the API gives out (stored, `format=text` reply, `X-Reply-Message-Id`)' });
 export const MessagePathSchema = z.object({ thread_id: ThreadIdSchema, message_id: MessageIdSchema });
 
 const MAX_COMMENT_CHARS = 2_000;
@@ -150,7 +165,8 @@ const MAX_COMMENT_CHARS = 2_000;
 const CommentSchema = z
   .string()
   .transform((s) => s.trim())
-  .refine((s) => Array.from(s).length <= MAX_COMMENT_CHARS, `must be at most ${MAX_COMMENT_CHARS} characters`);
+  .refine((s) => Array.from(s).length <= MAX_COMMENT_CHARS, `must be at most ${MAX_COMMENT_CHARS} characters`)
+  .meta({ description: 'Trimmed, at most 2,000 characters; blank or null is no comment' });
 
 export const FeedbackBody = z
   .strictObject({ class: z.enum(FEEDBACK_CLASSES), comment: CommentSchema.nullable().optional() })
