@@ -290,21 +290,51 @@ export type components = {
             created_at: components["schemas"]["Timestamp"];
             expires_at: components["schemas"]["Timestamp"] | null;
         };
+        /** @description A message of a share: no feedback, no token usage */
+        SharedMessage: {
+            /** @description A UUID, or a legacy row id such as "102" or "301-tool_use" */
+            id: string;
+            /** @enum {string} */
+            role: "user" | "assistant";
+            content: components["schemas"]["Block"][];
+            /** @description null in a legacy share when the message row is gone */
+            created_at: components["schemas"]["Timestamp"] | null;
+            model?: string;
+            stop_reason?: string | null;
+            /**
+             * @description The answer was cut short; this is what there was of it
+             * @constant
+             */
+            interrupted?: true;
+        };
+        /** @description A display message of a share */
+        SharedTextMessage: {
+            /** @description A user message’s id, or the id of the last stored message of a reply */
+            id: string;
+            /** @enum {string} */
+            role: "user" | "assistant";
+            /** @description Display text: text blocks joined, ` [n]` citation markers, a `**Citations**:` appendix */
+            content: string;
+            /** @description null in a legacy share when the message row is gone */
+            created_at: components["schemas"]["Timestamp"] | null;
+        };
         /** @description A public share in display form (`?format=text`) */
         SharedTextThread: {
             share_id: string;
             thread_name: string | null;
-            created_at: components["schemas"]["Timestamp"];
+            /** @description null for a legacy share (its row has no time) */
+            created_at: components["schemas"]["Timestamp"] | null;
             expires_at: components["schemas"]["Timestamp"] | null;
-            messages: components["schemas"]["TextMessage"][];
+            messages: components["schemas"]["SharedTextMessage"][];
         };
         /** @description A public share: the frozen copy of a thread, without owner, feedback or usage */
         SharedThread: {
             share_id: string;
             thread_name: string | null;
-            created_at: components["schemas"]["Timestamp"];
+            /** @description null for a legacy share (its row has no time) */
+            created_at: components["schemas"]["Timestamp"] | null;
             expires_at: components["schemas"]["Timestamp"] | null;
-            messages: components["schemas"]["Message"][];
+            messages: components["schemas"]["SharedMessage"][];
         };
         /** @description An active share of one of the caller’s threads */
         ShareSummary: {

@@ -90,14 +90,29 @@ export const ShareCreatedSchema = z
   })
   .meta({ id: 'ShareCreated', description: 'A new share of a thread' });
 
-const sharedFields = { share_id: z.string(), thread_name: z.string().nullable(), created_at: Timestamp, expires_at: Timestamp.nullable() };
+// Legacy shares (SQL rows) have no time of their own, and a message whose row is gone has none either: null.
+const sharedFields = {
+  share_id: z.string(),
+  thread_name: z.string().nullable(),
+  created_at: Timestamp.nullable().meta({ description: 'null for a legacy share (its row has no time)' }),
+  expires_at: Timestamp.nullable(),
+};
+const sharedTime = { created_at: Timestamp.nullable().meta({ description: 'null in a legacy share when the message row is gone' }) };
+
+const SharedMessageSchema = MessageSchema.omit({ feedback: true, usage: true })
+  .extend(sharedTime)
+  .meta({ id: 'SharedMessage', description: 'A message of a share: no feedback, no token usage' });
+
+const SharedTextMessageSchema = TextMessageSchema.omit({ feedback: true })
+  .extend(sharedTime)
+  .meta({ id: 'SharedTextMessage', description: 'A display message of a share' });
 
 export const SharedThreadSchema = z
-  .strictObject({ ...sharedFields, messages: z.array(MessageSchema) })
+  .strictObject({ ...sharedFields, messages: z.array(SharedMessageSchema) })
   .meta({ id: 'SharedThread', description: 'A public share: the frozen copy of a thread, without owner, feedback or usage' });
 
 export const SharedTextThreadSchema = z
-  .strictObject({ ...sharedFields, messages: z.array(TextMessageSchema) })
+  .strictObject({ ...sharedFields, messages: z.array(SharedTextMessageSchema) })
   .meta({ id: 'SharedTextThread', description: 'A public share in display form (`?format=text`)' });
 
 export const ShareSummarySchema = z
