@@ -2,7 +2,8 @@
  * CI check of the packaged CloudFormation template (`serverless package` first): every function of
  * serverless.yml is a Lambda function on the expected runtime, every http event is a REST API method on the
  * right resource path with an OPTIONS preflight, streaming routes use the response-streaming integration, and
- * every handler file in functions/ is deployed.
+ * every handler file in functions/ is deployed, and API Gateway's own error answers carry CORS headers and a
+ * {"detail"} body.
  * Prints one line per check and exits non-zero when any fails.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -89,6 +90,41 @@ const stageDescription = Object.values(resources).find((r) => r.Type === 'AWS::A
 check(stageDescription?.ThrottlingRateLimit > 0 && stageDescription?.ThrottlingBurstLimit > 0, 'stage throttling (rate and burst)');
 for (const name of ['Api5xxRateAlarm', 'LatencyP95Alarm', 'ThrottlesAlarm']) {
   check(resources[name]?.Type === 'AWS::CloudWatch::Alarm', `alarm ${name}`);
+}
+
+// API Gateway's own answers: CORS headers and a {"detail"} body, so a browser sees the status (not a network error).
+const gatewayResponses = Object.values(resources)
+  .filter((r) => r.Type === 'AWS::ApiGateway::GatewayResponse')
+  .map((r) => r.Properties!);
+const expected: [type: string, status: string | undefined, extra?: string][] = [
+  ['DEFAULT_4XX', undefined],
+  ['DEFAULT_5XX', undefined],
+  ['MISSING_AUTHENTICATION_TOKEN', '404'],
+  ['RESOURCE_NOT_FOUND', '404'],
+  ['THROTTLED', '429', 'Retry-After'],
+  ['INTEGRATION_TIMEOUT', '504'],
+];
+for (const [type, status, extra] of expected) {
+  const r = gatewayResponses.find((g) => g.ResponseType === type);
+  const params = (r?.ResponseParameters ?? {}) as Record<string, string>;
+  const header = (name: string) => params[`gatewayresponse.header.${name}`];
+  const template = String(r?.ResponseTemplates?.['application/json'] ?? '');
+  let detail: unknown;
+  try {
+    detail = (JSON.parse(template.replaceAll('$context.error.messageString', '"message"')) as { detail?: unknown }).detail;
+  } catch {
+    detail = undefined;
+  }
+  check(
+    !!r && r.RestApiId?.Ref === 'ApiGatewayRestApi' && (status === undefined || r.StatusCode === status),
+    `gateway response ${type}${status ? ` is a ${status}` : ''}`,
+  );
+  check(
+    header('Access-Control-Allow-Origin') !== undefined && /X-Next-Cursor.*Retry-After/.test(header('Access-Control-Expose-Headers') ?? ''),
+    `gateway response ${type} carries CORS headers`,
+  );
+  check(typeof detail === 'string' && Object.keys(r?.ResponseTemplates ?? {}).length === 1, `gateway response ${type} is {"detail"} JSON`);
+  if (extra) check(/^'\d+'$/.test(header(extra) ?? ''), `gateway response ${type} sends ${extra}`);
 }
 
 console.log(failures ? `${failures} template check(s) failed` : 'template checks passed');
