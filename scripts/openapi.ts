@@ -8,6 +8,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as z from 'zod';
+import type { Routed } from '#lib/http/middleware.js';
 import { installAwsLambdaPolyfill } from '#support/lambda-streaming.js';
 import { loadRoutes } from './dev-server.js';
 
@@ -17,7 +18,7 @@ const CLIENT_TYPES_FILE = path.join(ROOT, 'client/api-types.ts');
 const BASE = '/api/v3';
 
 type JsonSchema = Record<string, unknown>;
-type AnyRouteSpec = import('#lib/http/middleware.js').Routed<unknown>['spec'];
+type AnyRouteSpec = Routed<unknown>['spec'];
 
 /** The route specs of every handler in functions/ (each exported handler carries its spec). */
 export async function loadSpecs(): Promise<AnyRouteSpec[]> {

@@ -1,4 +1,8 @@
-/** Display text of messages (`?format=text` and the streamed reply): text blocks, citation markers, the appendix. */
+/**
+ * Display text of messages (`?format=text` and the streamed reply): text blocks, citation markers, the appendix.
+ * The typed client (client/) imports it too, so `toDisplayMessages` gives exactly what `?format=text` gives: keep it
+ * free of imports other than ./types.ts.
+ */
 import { isTextBlock, type Block, type Citation, type Message } from './types.js';
 
 /**
@@ -39,8 +43,14 @@ export function renderBlocks(blocks: Block[], citations: Citation[]): string {
   return out;
 }
 
+/**
+ * What rendering reads of a message: stored messages (`Date` times) and a client's messages parsed from JSON (ISO
+ * strings) alike; `created_at` is passed through as it is.
+ */
+export type DisplaySource<Time = Date> = Pick<Message, 'id' | 'role' | 'content' | 'interrupted' | 'feedback'> & { created_at: Time };
+
 /** The display text of a run of assistant messages forming one reply (preface text, tool rounds, final answer). */
-export function renderReply(messages: Message[]): string {
+export function renderReply(messages: DisplaySource<unknown>[]): string {
   const citations: Citation[] = [];
   const parts: string[] = [];
   let interrupted = false;
@@ -52,18 +62,19 @@ export function renderReply(messages: Message[]): string {
   return parts.join(TURN_SEPARATOR) + citationsAppendix(citations) + (interrupted ? INTERRUPTED_NOTICE : '');
 }
 
-export interface TextMessage {
+export interface TextMessage<Time = Date> {
   id: string;
   role: 'user' | 'assistant';
   content: string;
-  created_at: Date;
+  created_at: Time;
   /** The feedback of the message whose id this one carries (the owner's views only: shares hold none). */
   feedback?: Record<string, unknown>;
 }
 
-const withFeedback = (out: TextMessage, m: Message): TextMessage => (m.feedback ? { ...out, feedback: m.feedback } : out);
+const withFeedback = <Time>(out: TextMessage<Time>, m: DisplaySource<Time>): TextMessage<Time> =>
+  m.feedback ? { ...out, feedback: m.feedback } : out;
 
-const hasToolResultOnly = (m: Message): boolean =>
+const hasToolResultOnly = (m: DisplaySource<unknown>): boolean =>
   m.role === 'user' && m.content.length > 0 && m.content.every((b) => b.type === 'tool_result');
 
 /**
@@ -71,9 +82,9 @@ const hasToolResultOnly = (m: Message): boolean =>
  * (consecutive assistant messages joined across tool-result turns) carrying the id (and feedback) of its last message.
  * Messages with no display text (tool calls, tool results) are left out.
  */
-export function toTextMessages(messages: Message[]): TextMessage[] {
-  const out: TextMessage[] = [];
-  let run: Message[] = [];
+export function toTextMessages<Time = Date>(messages: DisplaySource<Time>[]): TextMessage<Time>[] {
+  const out: TextMessage<Time>[] = [];
+  let run: DisplaySource<Time>[] = [];
   const flush = () => {
     if (run.length === 0) return;
     const content = renderReply(run);

@@ -16,7 +16,7 @@ export const RESPONSE_HEADERS = {
   'X-Robots-Tag': '`noindex`: shared threads stay out of search engines',
   ETag: 'A validator for `If-None-Match`',
 } as const;
-export type ResponseHeader = keyof typeof RESPONSE_HEADERS;
+type ResponseHeader = keyof typeof RESPONSE_HEADERS;
 
 export interface ResponseDoc {
   description: string;
@@ -40,7 +40,7 @@ export interface RouteDoc {
   database?: boolean;
 }
 
-export const ErrorBody = z
+const ErrorBody = z
   .strictObject({ detail: z.string().meta({ description: 'A message for a human; never a stack trace or a driver message' }) })
   .meta({ id: 'Error', description: 'Every error answer: the functions’ and API Gateway’s own' });
 

@@ -12,7 +12,7 @@ const Timestamp = z.iso
   .meta({ id: 'Timestamp', description: 'ISO 8601 UTC time with milliseconds', examples: ['2026-11-23T17:04:05.123Z'] });
 const Uuid = z.guid().meta({ description: 'A lower-case UUID' });
 
-export const BlockSchema = z
+const BlockSchema = z
   .looseObject({ type: z.string().meta({ description: 'text, tool_use, tool_result, document, image, thinking, …' }) })
   .meta({
     id: 'Block',
@@ -42,7 +42,7 @@ export const MessageSchema = z
   })
   .meta({ id: 'Message', description: 'A stored message in block form' });
 
-export const TextMessageSchema = z
+const TextMessageSchema = z
   .strictObject({
     id: z.string().meta({ description: 'A user message’s id, or the id of the last stored message of a reply' }),
     role: z.enum(['user', 'assistant']),
@@ -115,7 +115,7 @@ export const SharedTextThreadSchema = z
   .strictObject({ ...sharedFields, messages: z.array(SharedTextMessageSchema) })
   .meta({ id: 'SharedTextThread', description: 'A public share in display form (`?format=text`)' });
 
-export const ShareSummarySchema = z
+const ShareSummarySchema = z
   .strictObject({
     share_id: z.string(),
     created_at: Timestamp,

@@ -7,14 +7,16 @@ import type http from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
-export const DOCS_PATH = '/api/v3/docs';
+const DOCS_PATH = '/api/v3/docs';
 const DOCUMENT_URL = '/api/v3/openapi.json';
 const ASSETS: Record<string, string> = {
   'swagger-ui.css': 'text/css; charset=utf-8',
   'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
   'favicon-32x32.png': 'image/png',
 };
-const assetDir = path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
+const require = createRequire(import.meta.url);
+// The package's own path helper (its main module would load the whole browser bundle into Node).
+const assetDir = (require('swagger-ui-dist/absolute-path.js') as () => string)();
 
 const PAGE = `<!doctype html>
 <html lang="en">
