@@ -2,8 +2,8 @@
  * CI check of the packaged CloudFormation template (`serverless package` first): every function of
  * serverless.yml is a Lambda function on the expected runtime, every http event is a REST API method on the
  * right resource path with an OPTIONS preflight, streaming routes use the response-streaming integration, and
- * every handler file in functions/ is deployed, and API Gateway's own error answers carry CORS headers and a
- * {"detail"} body.
+ * every handler file in functions/ is deployed, API Gateway's own error answers carry CORS headers and a
+ * {"detail"} body, and the optional shared-domain distribution routes /api/v3/* to this API.
  * Prints one line per check and exits non-zero when any fails.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -126,6 +126,36 @@ for (const [type, status, extra] of expected) {
   check(typeof detail === 'string' && Object.keys(r?.ResponseTemplates ?? {}).length === 1, `gateway response ${type} is {"detail"} JSON`);
   if (extra) check(/^'\d+'$/.test(header(extra) ?? ''), `gateway response ${type} sends ${extra}`);
 }
+
+// The optional shared domain (params sharedDomain…): /api/v3/* to this API's stage, the rest to the existing backend.
+const deployedStage = Object.values(resources).find((r) => r.Type === 'AWS::ApiGateway::Deployment')?.Properties?.StageName as string;
+const distribution = resources.SharedDomainDistribution as (Resource & { Condition?: string }) | undefined;
+const config = distribution?.Properties?.DistributionConfig ?? {};
+const apiOrigin = (config.Origins ?? []).find((o: any) => JSON.stringify(o.DomainName).includes('"Ref":"ApiGatewayRestApi"'));
+const apiBehaviour = (config.CacheBehaviors ?? []).find((b: any) => b.PathPattern === '/api/v3/*');
+const passesThrough = (b: any) =>
+  b?.CachePolicyId === '4135ea2d-6df8-44a3-9df3-4b5a84be39ad' &&
+  b?.OriginRequestPolicyId === 'b689b0a8-53d0-40ab-baf2-68738e2966ac' &&
+  ['GET', 'POST', 'DELETE', 'OPTIONS'].every((m) => b?.AllowedMethods?.includes(m)) &&
+  b?.Compress === false;
+check(
+  distribution?.Type === 'AWS::CloudFront::Distribution' &&
+    distribution.Condition === 'SharedDomain' &&
+    !!(template as any).Conditions?.SharedDomain,
+  'shared-domain distribution, created only when configured',
+);
+check(
+  apiOrigin?.OriginPath === `/${deployedStage}` && apiOrigin?.CustomOriginConfig?.OriginProtocolPolicy === 'https-only',
+  "shared domain: this API's origin is its stage over HTTPS",
+);
+check(
+  apiBehaviour?.TargetOriginId === apiOrigin?.Id && passesThrough(apiBehaviour),
+  'shared domain: /api/v3/* goes to this API uncached, all methods, headers but Host forwarded, uncompressed',
+);
+check(
+  config.DefaultCacheBehavior?.TargetOriginId !== apiOrigin?.Id && passesThrough(config.DefaultCacheBehavior),
+  'shared domain: everything else goes to the existing backend, uncached',
+);
 
 console.log(failures ? `${failures} template check(s) failed` : 'template checks passed');
 process.exit(failures ? 1 : 0);
