@@ -11,7 +11,7 @@ export type paths = {
          * This document
          * @description The OpenAPI 3.1 document of this API. No login.
          */
-        get: operations["getOpenApi"];
+        get: operations["openApi"];
         put?: never;
         post?: never;
         delete?: never;
@@ -427,7 +427,7 @@ export type components = {
 };
 export type $defs = Record<string, never>;
 export interface operations {
-    getOpenApi: {
+    openApi: {
         parameters: {
             query?: never;
             header?: never;

@@ -9,7 +9,7 @@ const ETAG = `"${createHash('sha256').update(JSON.stringify(document)).digest('b
 const CACHE_CONTROL = 'public, max-age=300';
 
 const doc = {
-  operationId: 'getOpenApi',
+  operationId: 'openApi',
   summary: 'This document',
   description: 'The OpenAPI 3.1 document of this API. No login.',
   tags: ['meta'],

@@ -194,9 +194,17 @@ async function main(): Promise<void> {
     if (!fresh) failures++;
   }
   const documented = operationsOf(document);
-  const deployed = loadRoutes()
-    .map((r) => `${r.method} ${r.resource}`)
-    .sort();
+  const routes = loadRoutes();
+  const deployed = routes.map((r) => `${r.method} ${r.resource}`).sort();
+  // Each operation's id is the name of the function serving it in serverless.yml.
+  const paths = document.paths as Record<string, Record<string, { operationId: string }>>;
+  const misnamed = routes.filter(
+    (r) => paths[r.resource]?.[r.method.toLowerCase()] && paths[r.resource]![r.method.toLowerCase()]!.operationId !== r.name,
+  );
+  console.log(
+    `${misnamed.length ? 'FAIL' : 'ok  '} every operationId is its function's name${misnamed.length ? `: ${misnamed.map((r) => r.name).join(', ')}` : ''}`,
+  );
+  if (misnamed.length) failures++;
   const same = JSON.stringify(documented) === JSON.stringify(deployed);
   console.log(`${same ? 'ok  ' : 'FAIL'} the document's operations equal the http events of serverless.yml (${deployed.length})`);
   if (!same) {
