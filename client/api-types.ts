@@ -175,9 +175,8 @@ export type components = {
         } & {
             [key: string]: unknown;
         };
-        /** @description Every error answer: the functions’ and API Gateway’s own */
+        /** @description Every error answer, the functions’ and API Gateway’s own: a message for a human */
         Error: {
-            /** @description A message for a human; never a stack trace or a driver message */
             detail: string;
         };
         /** @description Feedback on an assistant message (the owner’s views only; shares hold none) */
@@ -196,18 +195,18 @@ export type components = {
             role: "user" | "assistant";
             content: components["schemas"]["Block"][];
             created_at: components["schemas"]["Timestamp"];
-            feedback?: components["schemas"]["Feedback"];
             model?: string;
-            /** @description Token usage of the model call (never in shares) */
-            usage?: {
-                [key: string]: unknown;
-            };
             stop_reason?: string | null;
             /**
              * @description The answer was cut short; this is what there was of it
              * @constant
              */
             interrupted?: true;
+            feedback?: components["schemas"]["Feedback"];
+            /** @description Token usage of the model call (never in shares) */
+            usage?: {
+                [key: string]: unknown;
+            };
         };
         /** @description A thread just created: no messages yet */
         NewThread: {
@@ -825,7 +824,7 @@ export interface operations {
     listThreads: {
         parameters: {
             query?: {
-                /** @description 1 to 500, plain decimal digits */
+                /** @description 1 to 500 threads (plain decimal digits) */
                 limit?: string;
                 /** @description The `X-Next-Cursor` of the previous page */
                 cursor?: string;
@@ -1049,7 +1048,7 @@ export interface operations {
             query?: {
                 /** @description `text`: display messages, one per reply (what older clients render) */
                 format?: "json" | "text";
-                /** @description The N most recent messages (display messages with `format=text`) */
+                /** @description The N most recent messages, 1 to 500 (display messages with `format=text`) */
                 limit?: string;
                 /** @description Only messages older than this message id */
                 before?: string;

@@ -1,7 +1,7 @@
 /** GET /api/v3/share/{share_id}: public, no login; any Authorization header is ignored. */
 import { errorResponse } from '#lib/http/contract.js';
 import { withHttp } from '#lib/http/middleware.js';
-import { SharedTextThreadSchema, SharedThreadSchema } from '#lib/services/responses.js';
+import { AnySharedThreadSchema } from '#lib/services/responses.js';
 import { SharePath, ShareQuery } from '#lib/services/schemas.js';
 import { readShare } from '#lib/services/shares.js';
 import { messagesView } from '#lib/threads/views.js';
@@ -18,7 +18,7 @@ const doc = {
   responses: {
     200: {
       description: 'The shared thread',
-      body: SharedThreadSchema.or(SharedTextThreadSchema),
+      body: AnySharedThreadSchema,
       headers: { 'Cache-Control': true, 'X-Robots-Tag': true },
     },
     404: errorResponse('Unknown, malformed, expired or revoked share (`Cache-Control: no-store`)'),

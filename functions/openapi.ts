@@ -13,14 +13,13 @@ const doc = {
   summary: 'This document',
   description: 'The OpenAPI 3.1 document of this API. No login.',
   tags: ['meta'],
-  database: false,
   responses: {
     200: { description: 'The document', body: OpenApiDocumentSchema, headers: { 'Cache-Control': true, ETag: true } },
     304: { description: 'Not modified (`If-None-Match` matched)', headers: { 'Cache-Control': true, ETag: true } },
   },
 };
 
-export const handler = withHttp({ route: 'GET /openapi.json', auth: false, doc }, async ({ headers }) => {
+export const handler = withHttp({ route: 'GET /openapi.json', auth: false, database: false, doc }, async ({ headers }) => {
   const cache = { 'Cache-Control': CACHE_CONTROL, ETag: ETAG };
   if (headers['if-none-match']?.split(',').some((tag) => tag.trim() === ETAG)) return { status: 304, headers: cache };
   return { status: 200, headers: cache, body: document };

@@ -296,7 +296,9 @@ async function invokeStreaming(
     (chunk) => res.write(chunk),
     () => res.end(),
   );
-  // The client going away is an error on the Lambda response stream too: the handler sees it the same way.
+  // The client going away is an error on the Lambda response stream too: the handler sees it the same way. Should
+  // it happen while no pipe listens (before the reply streams, or after), it must not crash the server.
+  stream.on('error', () => undefined);
   res.on('close', () => {
     if (!res.writableFinished) stream.destroy(new Error('client disconnected'));
   });

@@ -8,6 +8,7 @@ import { config } from '#lib/config.js';
 import { withDbBudget } from '#lib/db/retry.js';
 import { newId } from '#lib/ids.js';
 import { userRef } from '#lib/observability.js';
+import { secret } from '#lib/secrets.js';
 import { anthropicClient } from './client.js';
 import { encoderFor, replyFormat, type ReplyFormat, type TurnEvent } from './events.js';
 import { TurnStop } from './model-errors.js';
@@ -41,8 +42,14 @@ export interface Reply {
   settled: Promise<unknown>;
 }
 
-let tools: SearchTool[] | undefined;
-const searchTools = (): SearchTool[] => (tools ??= configuredTools(config));
+// Built per turn from the keys in hand, so a rotated (or newly created) key takes effect.
+const searchTools = (): SearchTool[] =>
+  configuredTools({
+    ...config,
+    KALIMAT_API_KEY: secret('KALIMAT_API_KEY'),
+    VECTARA_API_KEY: secret('VECTARA_API_KEY'),
+    USUL_API_TOKEN: secret('USUL_API_TOKEN'),
+  });
 
 const settings = (): ModelSettings => ({
   model: config.ANTHROPIC_MODEL,

@@ -12,63 +12,70 @@ export const RATE_LIMITS = 'rate_limits';
 /** What is limited: assistant turns (they cost model tokens), and every write together. */
 export type LimitKind = 'turns' | 'writes';
 
+/**
+ * One document per user, kind and day: `day` counts the day, `m<minute of the day>` each minute, so one atomic
+ * command counts a request in both windows at once.
+ */
 interface CounterDoc {
   _id: string;
   user_id: string;
-  count: number;
+  day: number;
   expires_at: Date;
+  [minute: `m${number}`]: number;
 }
 
-interface Window {
-  name: 'minute' | 'day';
-  ms: number;
-  limit: number;
-}
+const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
 
-const windowsOf = (kind: LimitKind): Window[] =>
-  (
-    [
-      { name: 'minute', ms: 60_000, limit: kind === 'turns' ? config.RATE_LIMIT_TURNS_PER_MINUTE : config.RATE_LIMIT_WRITES_PER_MINUTE },
-      { name: 'day', ms: 86_400_000, limit: kind === 'turns' ? config.RATE_LIMIT_TURNS_PER_DAY : config.RATE_LIMIT_WRITES_PER_DAY },
-    ] satisfies Window[]
-  ).filter((w) => w.limit > 0);
+const limitsOf = (kind: LimitKind) =>
+  kind === 'turns'
+    ? { minute: config.RATE_LIMIT_TURNS_PER_MINUTE, day: config.RATE_LIMIT_TURNS_PER_DAY }
+    : { minute: config.RATE_LIMIT_WRITES_PER_MINUTE, day: config.RATE_LIMIT_WRITES_PER_DAY };
 
 async function counters(): Promise<Collection<CounterDoc>> {
   return (await getDb()).collection<CounterDoc>(RATE_LIMITS);
 }
 
-/** Adds `by` to the caller's counter of this window and returns the new count. */
-async function bump(col: Collection<CounterDoc>, id: string, userId: string, expiresAt: Date, by: number): Promise<number> {
+/** Adds `by` to the caller's counts of the day and of the minute; the new counts. */
+async function bump(
+  col: Collection<CounterDoc>,
+  slot: { id: string; minuteKey: `m${number}`; userId: string; expiresAt: Date },
+  by: number,
+): Promise<{ day: number; minute: number }> {
   for (;;) {
     try {
       const doc = await col.findOneAndUpdate(
-        { _id: id },
-        { $inc: { count: by }, $setOnInsert: { user_id: userId, expires_at: expiresAt } },
-        { upsert: true, returnDocument: 'after', projection: { count: 1 } },
+        { _id: slot.id },
+        { $inc: { day: by, [slot.minuteKey]: by }, $setOnInsert: { user_id: slot.userId, expires_at: slot.expiresAt } },
+        { upsert: true, returnDocument: 'after', projection: { day: 1, [slot.minuteKey]: 1 } },
       );
-      return doc?.count ?? by;
+      return { day: doc?.day ?? by, minute: doc?.[slot.minuteKey] ?? by };
     } catch (err) {
-      if (!isDuplicateKey(err)) throw err; // two first requests of a window raced to insert it: count again
+      if (!isDuplicateKey(err)) throw err; // two first requests of a day raced to insert its document: count again
     }
   }
 }
 
 /**
- * Counts one request of `kind` for the user in every window; past a limit, takes it back and throws a 429 with
- * Retry-After (the end of the window that refused). Concurrent requests are counted atomically, so N requests
- * against a limit of L let exactly min(N, L) through.
+ * Counts one request of `kind` for the user, in its minute and its day, with one atomic command; past a limit, takes
+ * it back and throws a 429 with Retry-After (the end of the window that refused). Concurrent requests are counted
+ * atomically, so N requests against a limit of L let exactly min(N, L) through.
  */
 export async function takeRateLimit(userId: string, kind: LimitKind, now = Date.now()): Promise<void> {
-  const windows = windowsOf(kind);
-  if (windows.length === 0) return;
-  const slots = windows.map((w) => {
-    const start = now - (now % w.ms);
-    return { ...w, id: `${kind}:${w.name}:${userId}:${start}`, end: start + w.ms };
-  });
-  let counts: number[];
+  const limits = limitsOf(kind);
+  if (limits.minute === 0 && limits.day === 0) return;
+  const dayStart = now - (now % DAY_MS);
+  const minuteStart = now - (now % MINUTE_MS);
+  const slot = {
+    id: `${kind}:${userId}:${dayStart}`,
+    minuteKey: `m${(minuteStart - dayStart) / MINUTE_MS}` as const,
+    userId,
+    expiresAt: new Date(dayStart + DAY_MS + MINUTE_MS),
+  };
+  let counts: { day: number; minute: number };
   try {
     const col = await counters();
-    counts = await Promise.all(slots.map((s) => withDbRetry('limits.take', () => bump(col, s.id, userId, new Date(s.end + 60_000), 1))));
+    counts = await withDbRetry('limits.take', () => bump(col, slot, 1));
   } catch (err) {
     if (!isTransientDependencyError(err)) throw err;
     metrics.addMetric('RateLimitUnavailable', 'Count', 1);
@@ -76,12 +83,17 @@ export async function takeRateLimit(userId: string, kind: LimitKind, now = Date.
     if (config.RATE_LIMIT_ON_OUTAGE === 'closed') throw new ServiceUnavailableError('Rate limiting temporarily unavailable, please retry');
     return;
   }
-  const refused = slots.find((s, i) => counts[i]! > s.limit);
+  const refused =
+    limits.minute > 0 && counts.minute > limits.minute
+      ? { name: 'minute', limit: limits.minute, end: minuteStart + MINUTE_MS }
+      : limits.day > 0 && counts.day > limits.day
+        ? { name: 'day', limit: limits.day, end: dayStart + DAY_MS }
+        : undefined;
   if (!refused) return;
   // A refused request does not use up the caller's allowance.
   const col = await counters();
-  await Promise.all(slots.map((s) => withDbRetry('limits.giveBack', () => bump(col, s.id, userId, new Date(s.end + 60_000), -1)))).catch(
-    (err: unknown) => logger.warn('giving back a refused rate-limit unit failed', { error: (err as Error).name }),
+  await withDbRetry('limits.giveBack', () => bump(col, slot, -1)).catch((err: unknown) =>
+    logger.warn('giving back a refused rate-limit unit failed', { error: (err as Error).name }),
   );
   metrics.addMetric('RateLimited', 'Count', 1);
   logger.info('rate limited', { kind, window: refused.name, user: userRef(userId) });

@@ -17,16 +17,18 @@ export function withDbBudget<T>(fn: () => Promise<T>, startedAt = Date.now(), bu
   return budget.run({ deadline: startedAt + budgetMs }, fn);
 }
 
-/** Rejects with DatabaseTimeoutError if `op` has not settled by `deadline` (the operation is abandoned, not awaited). */
-function beforeDeadline<T>(op: Promise<T>, deadline: number, what: string): Promise<T> {
+/** Runs `op`, rejecting with DatabaseTimeoutError if it has not settled by `deadline` (it is then abandoned, not awaited). */
+function beforeDeadline<T>(op: () => Promise<T>, deadline: number, what: string): Promise<T> {
   const left = deadline - Date.now();
+  // No time left: the operation is not even started.
   if (left <= 0) return Promise.reject(new DatabaseTimeoutError(what));
+  const running = op();
+  running.catch(() => undefined); // an abandoned operation may still fail later: never an unhandled rejection
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new DatabaseTimeoutError(what)), left);
   });
-  op.catch(() => undefined); // an abandoned operation may still fail later
-  return Promise.race([op, timeout]).finally(() => clearTimeout(timer));
+  return Promise.race([running, timeout]).finally(() => clearTimeout(timer));
 }
 
 /**
@@ -40,7 +42,7 @@ export async function withDbRetry<T>(what: string, op: (attempt: number) => Prom
   const deadline = budget.getStore()?.deadline ?? Date.now() + config.DB_RETRY_BUDGET_MS;
   for (let attempt = 0; ; attempt++) {
     try {
-      return await beforeDeadline(op(attempt), deadline, what);
+      return await beforeDeadline(() => op(attempt), deadline, what);
     } catch (err) {
       if (!isTransientDependencyError(err)) throw err;
       const backoff = Math.min(2_000, 100 * 2 ** attempt) * (0.5 + Math.random() / 2);

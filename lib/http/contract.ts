@@ -3,7 +3,7 @@
  * its route spec beside its request schemas. scripts/openapi.ts builds the OpenAPI document from it and the contract
  * tests check every response against that document; nothing here runs on the request path.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
 /** The response headers clients read, and what they mean (CORS exposes the first four). */
 export const RESPONSE_HEADERS = {
@@ -21,9 +21,9 @@ type ResponseHeader = keyof typeof RESPONSE_HEADERS;
 export interface ResponseDoc {
   description: string;
   /** The JSON body (`application/json`); absent: no body. */
-  body?: z.ZodType;
+  body?: z.ZodMiniType;
   /** A streamed body instead: media type → the schema of the whole body (text) or of each line (NDJSON). */
-  stream?: Record<string, z.ZodType>;
+  stream?: Record<string, z.ZodMiniType>;
   /** Headers of this response: true when always sent, false when sometimes. */
   headers?: Partial<Record<ResponseHeader, boolean>>;
 }
@@ -36,13 +36,13 @@ export interface RouteDoc {
   tags: string[];
   /** The route's own answers; the composition's (auth, validation, limits, failures) are added by `responsesOf`. */
   responses: Record<number, ResponseDoc>;
-  /** false for a route that reads no database (it cannot answer 503). */
-  database?: boolean;
 }
 
-const ErrorBody = z
-  .strictObject({ detail: z.string().meta({ description: 'A message for a human; never a stack trace or a driver message' }) })
-  .meta({ id: 'Error', description: 'Every error answer: the functions’ and API Gateway’s own' });
+const ErrorBody = z.strictObject({ detail: z.string() });
+z.globalRegistry.add(ErrorBody, {
+  id: 'Error',
+  description: 'Every error answer, the functions’ and API Gateway’s own: a message for a human',
+});
 
 /** An error answer: `{"detail"}` with these headers. */
 export const errorResponse = (description: string, headers?: ResponseDoc['headers']): ResponseDoc => ({
@@ -58,6 +58,7 @@ interface ComposedRoute {
   path?: unknown;
   query?: unknown;
   body?: unknown;
+  database?: boolean;
   doc: RouteDoc;
 }
 
@@ -87,8 +88,7 @@ export function responsesOf(spec: ComposedRoute): Record<number, ResponseDoc> {
   );
   add(500, errorResponse('Unexpected error (logged)'));
   add(502, errorResponse('The function failed (API Gateway’s answer)'));
-  if (spec.doc.database !== false)
-    add(503, errorResponse('The database is unavailable; retry after `Retry-After`', { 'Retry-After': true }));
+  if (spec.database !== false) add(503, errorResponse('The database is unavailable; retry after `Retry-After`', { 'Retry-After': true }));
   add(504, errorResponse('No answer in time (API Gateway’s integration timeout)'));
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => Number(a) - Number(b)));
 }

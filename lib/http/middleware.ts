@@ -5,14 +5,16 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { config } from '#lib/config.js';
 import { HttpError, ValidationError } from '#lib/errors.js';
 import { logger, metrics, userRef } from '#lib/observability.js';
 import { classifyDependencyError } from '#lib/db/faults.js';
+import { getMongoClient } from '#lib/db/mongo.js';
 import { takeRateLimit } from '#lib/db/rate-limits.js';
 import { withDbBudget } from '#lib/db/retry.js';
-import { authenticate } from './auth.js';
+import { secrets } from '#lib/secrets.js';
+import { assertTokenKey, authenticate } from './auth.js';
 import { readJsonBody } from './body.js';
 import type { RouteDoc } from './contract.js';
 
@@ -34,7 +36,7 @@ export interface StreamResult {
   settled?: Promise<unknown>;
 }
 
-type AnySchema = z.ZodType;
+type AnySchema = z.ZodMiniType;
 type Out<S> = S extends AnySchema ? z.output<S> : undefined;
 
 export interface RouteSpec<P extends AnySchema | undefined, Q extends AnySchema | undefined, B extends AnySchema | undefined> {
@@ -48,6 +50,8 @@ export interface RouteSpec<P extends AnySchema | undefined, Q extends AnySchema 
   body?: B;
   /** The path parameter holding a thread id, logged as `threadId` (default `thread_id`). */
   threadParam?: string;
+  /** false for a route that uses no database: no connection is opened for it (and it never answers 503). */
+  database?: boolean;
   /** The route's contract (its responses), for the OpenAPI document and the contract tests; not used at run time. */
   doc: RouteDoc;
 }
@@ -88,7 +92,7 @@ const state = (request: { event: APIGatewayProxyEvent }): Internal => {
 };
 
 /** Turns zod issues into one short message that never echoes the input. */
-function describeIssues(error: z.ZodError, where: string): string {
+function describeIssues(error: z.core.$ZodError, where: string): string {
   const parts = error.issues.slice(0, 3).map((issue) => {
     const at = issue.path.length ? issue.path.join('.') : where;
     return `${at}: ${issue.message}`;
@@ -150,6 +154,11 @@ const errorResponder = (): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyRe
   },
 });
 
+/** Deployed stages: the function's secrets are read before its first request and again once older than their max age. */
+const loadSecrets = (): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => ({
+  before: () => secrets.refresh(),
+});
+
 const parseRequest = (
   spec: RouteSpec<AnySchema | undefined, AnySchema | undefined, AnySchema | undefined>,
 ): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => ({
@@ -177,6 +186,16 @@ function compose<P extends AnySchema | undefined, Q extends AnySchema | undefine
   spec: RouteSpec<P, Q, B>,
   inner: (event: APIGatewayProxyEvent, context: Context) => Promise<unknown>,
 ) {
+  if (spec.auth !== false) assertTokenKey();
+  // Cold start: the MongoDB connection opens while the container finishes initialising and the first request is
+  // parsed and authenticated, instead of after (MongoDB's guidance for Lambda: connect outside the handler). A
+  // failure here is left to the request, whose first database call connects afresh (getMongoClient clears it).
+  if (spec.database !== false) {
+    void secrets
+      .refresh()
+      .then(getMongoClient)
+      .catch(() => undefined);
+  }
   const handler = middy(inner, { timeoutEarlyInMillis: 0 })
     .use(httpHeaderNormalizer())
     .use(observe(spec.route, spec.threadParam ?? 'thread_id'))
@@ -191,6 +210,8 @@ function compose<P extends AnySchema | undefined, Q extends AnySchema | undefine
       }),
     )
     .use(errorResponder())
+    // A route that verifies no token and uses no database (the OpenAPI document) needs no secret.
+    .use(spec.auth !== false || spec.database !== false ? [loadSecrets()] : [])
     .use(parseRequest(spec));
   // All of the request's database work (rate-limit counters included) shares one time budget from its arrival.
   return (event: APIGatewayProxyEvent, context: Context) => withDbBudget(() => handler(event, context));

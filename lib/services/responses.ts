@@ -1,159 +1,195 @@
 /**
  * The response bodies of every route, as clients receive them (JSON): the contract the OpenAPI document publishes
  * and the contract tests check. The views (lib/threads/views.ts) and handlers produce them; nothing validates them
- * at run time. Named schemas (`meta({ id })`) become `components/schemas` of the document.
+ * at run time. Named schemas (`id` in zod's global registry) become `components/schemas` of the document.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { FEEDBACK_CLASSES } from '#lib/threads/types.js';
 
-/** Dates are serialised by JSON.stringify: ISO 8601 UTC with milliseconds and `Z`. */
-const Timestamp = z.iso
-  .datetime()
-  .meta({ id: 'Timestamp', description: 'ISO 8601 UTC time with milliseconds', examples: ['2026-11-23T17:04:05.123Z'] });
-const Uuid = z.guid().meta({ description: 'A lower-case UUID' });
+/** Names and describes a schema for the document (zod's global registry; read by scripts/openapi.ts only). */
+function named<S extends z.ZodMiniType>(schema: S, meta: { id?: string; description: string; examples?: unknown[] }): S {
+  z.globalRegistry.add(schema, meta);
+  return schema;
+}
 
-const BlockSchema = z
-  .looseObject({ type: z.string().meta({ description: 'text, tool_use, tool_result, document, image, thinking, …' }) })
-  .meta({
+/** Dates are serialised by JSON.stringify: ISO 8601 UTC with milliseconds and `Z`. */
+const Timestamp = named(z.iso.datetime(), {
+  id: 'Timestamp',
+  description: 'ISO 8601 UTC time with milliseconds',
+  examples: ['2026-11-23T17:04:05.123Z'],
+});
+const Uuid = named(z.guid(), { description: 'A lower-case UUID' });
+
+const BlockSchema = named(
+  z.looseObject({ type: named(z.string(), { description: 'text, tool_use, tool_result, document, image, thinking, …' }) }),
+  {
     id: 'Block',
     description: 'An Anthropic Messages API content block, stored and returned as it is (unknown types are kept)',
-  });
+  },
+);
 
-export const FeedbackSchema = z
-  .strictObject({
-    class: z.enum(FEEDBACK_CLASSES),
-    comment: z.string().nullable(),
-    created_at: Timestamp,
-    updated_at: Timestamp,
-  })
-  .meta({ id: 'Feedback', description: 'Feedback on an assistant message (the owner’s views only; shares hold none)' });
+export const FeedbackSchema = named(
+  z.strictObject({ class: z.enum(FEEDBACK_CLASSES), comment: z.nullable(z.string()), created_at: Timestamp, updated_at: Timestamp }),
+  { id: 'Feedback', description: 'Feedback on an assistant message (the owner’s views only; shares hold none)' },
+);
 
-export const MessageSchema = z
-  .strictObject({
-    id: z.string().meta({ description: 'A UUID, or a legacy row id such as "102" or "301-tool_use"' }),
-    role: z.enum(['user', 'assistant']),
-    content: z.array(BlockSchema),
-    created_at: Timestamp,
-    feedback: FeedbackSchema.optional(),
-    model: z.string().optional(),
-    usage: z.record(z.string(), z.unknown()).optional().meta({ description: 'Token usage of the model call (never in shares)' }),
-    stop_reason: z.string().nullable().optional(),
-    interrupted: z.literal(true).optional().meta({ description: 'The answer was cut short; this is what there was of it' }),
-  })
-  .meta({ id: 'Message', description: 'A stored message in block form' });
+const messageFields = {
+  id: named(z.string(), { description: 'A UUID, or a legacy row id such as "102" or "301-tool_use"' }),
+  role: z.enum(['user', 'assistant']),
+  content: z.array(BlockSchema),
+  created_at: Timestamp,
+  model: z.optional(z.string()),
+  stop_reason: z.optional(z.nullable(z.string())),
+  interrupted: named(z.optional(z.literal(true)), { description: 'The answer was cut short; this is what there was of it' }),
+};
 
-const TextMessageSchema = z
-  .strictObject({
-    id: z.string().meta({ description: 'A user message’s id, or the id of the last stored message of a reply' }),
-    role: z.enum(['user', 'assistant']),
-    content: z.string().meta({ description: 'Display text: text blocks joined, ` [n]` citation markers, a `**Citations**:` appendix' }),
-    created_at: Timestamp,
-    feedback: FeedbackSchema.optional(),
-  })
-  .meta({ id: 'TextMessage', description: 'A display message of `?format=text`: one per user message, one per assistant reply' });
+export const MessageSchema = named(
+  z.strictObject({
+    ...messageFields,
+    feedback: z.optional(FeedbackSchema),
+    usage: named(z.optional(z.record(z.string(), z.unknown())), { description: 'Token usage of the model call (never in shares)' }),
+  }),
+  { id: 'Message', description: 'A stored message in block form' },
+);
 
-const Metadata = z.record(z.string(), z.unknown()).meta({ description: 'Client metadata given at creation (at most 16 KiB as JSON)' });
+const textMessageFields = {
+  id: named(z.string(), { description: 'A user message’s id, or the id of the last stored message of a reply' }),
+  role: z.enum(['user', 'assistant']),
+  content: named(z.string(), { description: 'Display text: text blocks joined, ` [n]` citation markers, a `**Citations**:` appendix' }),
+  created_at: Timestamp,
+};
+
+const TextMessageSchema = named(z.strictObject({ ...textMessageFields, feedback: z.optional(FeedbackSchema) }), {
+  id: 'TextMessage',
+  description: 'A display message of `?format=text`: one per user message, one per assistant reply',
+});
+
+const Metadata = named(z.record(z.string(), z.unknown()), { description: 'Client metadata given at creation (at most 16 KiB as JSON)' });
 
 const summaryFields = {
   thread_id: Uuid,
-  thread_name: z.string().nullable(),
+  thread_name: z.nullable(z.string()),
   created_at: Timestamp,
   /** The time of the last message: a rename does not move it. */
   updated_at: Timestamp,
-  initial_source: z.string().meta({ description: 'web, ios, android, whatsapp or mcp (legacy threads keep theirs)' }),
+  initial_source: named(z.string(), { description: 'web, ios, android, whatsapp or mcp (legacy threads keep theirs)' }),
   storage: z.enum(['mongodb', 'legacy']),
 };
 
-export const ThreadSummarySchema = z
-  .strictObject(summaryFields)
-  .meta({ id: 'ThreadSummary', description: 'A thread without its messages' });
+export const ThreadSummarySchema = named(z.strictObject(summaryFields), {
+  id: 'ThreadSummary',
+  description: 'A thread without its messages',
+});
+export const ThreadListSchema = z.array(ThreadSummarySchema);
 
-export const ThreadSchema = z
-  .strictObject({ ...summaryFields, metadata: Metadata, messages: z.array(MessageSchema), has_more: z.boolean() })
-  .meta({ id: 'Thread', description: 'A thread with (a page of) its messages in block form, oldest first' });
+const ThreadSchema = named(
+  z.strictObject({ ...summaryFields, metadata: Metadata, messages: z.array(MessageSchema), has_more: z.boolean() }),
+  {
+    id: 'Thread',
+    description: 'A thread with (a page of) its messages in block form, oldest first',
+  },
+);
 
-export const TextThreadSchema = z
-  .strictObject({ ...summaryFields, metadata: Metadata, messages: z.array(TextMessageSchema), has_more: z.boolean() })
-  .meta({ id: 'TextThread', description: 'A thread with (a page of) its display messages (`?format=text`)' });
+const TextThreadSchema = named(
+  z.strictObject({ ...summaryFields, metadata: Metadata, messages: z.array(TextMessageSchema), has_more: z.boolean() }),
+  { id: 'TextThread', description: 'A thread with (a page of) its display messages (`?format=text`)' },
+);
 
-export const NewThreadSchema = z
-  .strictObject({ ...summaryFields, storage: z.literal('mongodb'), metadata: Metadata, messages: z.array(MessageSchema).max(0) })
-  .meta({ id: 'NewThread', description: 'A thread just created: no messages yet' });
+export const AnyThreadSchema = z.union([ThreadSchema, TextThreadSchema]);
 
-export const ShareCreatedSchema = z
-  .strictObject({
+export const NewThreadSchema = named(
+  z.strictObject({
+    ...summaryFields,
+    storage: z.literal('mongodb'),
+    metadata: Metadata,
+    messages: z.array(MessageSchema).check(z.maxLength(0)),
+  }),
+  { id: 'NewThread', description: 'A thread just created: no messages yet' },
+);
+
+export const ShareCreatedSchema = named(
+  z.strictObject({
     status: z.literal('success'),
     share_id: z.string(),
     thread_id: Uuid,
     created_at: Timestamp,
-    expires_at: Timestamp.nullable(),
-  })
-  .meta({ id: 'ShareCreated', description: 'A new share of a thread' });
+    expires_at: z.nullable(Timestamp),
+  }),
+  { id: 'ShareCreated', description: 'A new share of a thread' },
+);
 
 // Legacy shares (SQL rows) have no time of their own, and a message whose row is gone has none either: null.
 const sharedFields = {
   share_id: z.string(),
-  thread_name: z.string().nullable(),
-  created_at: Timestamp.nullable().meta({ description: 'null for a legacy share (its row has no time)' }),
-  expires_at: Timestamp.nullable(),
+  thread_name: z.nullable(z.string()),
+  created_at: named(z.nullable(Timestamp), { description: 'null for a legacy share (its row has no time)' }),
+  expires_at: z.nullable(Timestamp),
 };
-const sharedTime = { created_at: Timestamp.nullable().meta({ description: 'null in a legacy share when the message row is gone' }) };
+const sharedTime = named(z.nullable(Timestamp), { description: 'null in a legacy share when the message row is gone' });
 
-const SharedMessageSchema = MessageSchema.omit({ feedback: true, usage: true })
-  .extend(sharedTime)
-  .meta({ id: 'SharedMessage', description: 'A message of a share: no feedback, no token usage' });
+const SharedMessageSchema = named(z.strictObject({ ...messageFields, created_at: sharedTime }), {
+  id: 'SharedMessage',
+  description: 'A message of a share: no feedback, no token usage',
+});
 
-const SharedTextMessageSchema = TextMessageSchema.omit({ feedback: true })
-  .extend(sharedTime)
-  .meta({ id: 'SharedTextMessage', description: 'A display message of a share' });
+const SharedTextMessageSchema = named(z.strictObject({ ...textMessageFields, created_at: sharedTime }), {
+  id: 'SharedTextMessage',
+  description: 'A display message of a share',
+});
 
-export const SharedThreadSchema = z
-  .strictObject({ ...sharedFields, messages: z.array(SharedMessageSchema) })
-  .meta({ id: 'SharedThread', description: 'A public share: the frozen copy of a thread, without owner, feedback or usage' });
+const SharedThreadSchema = named(z.strictObject({ ...sharedFields, messages: z.array(SharedMessageSchema) }), {
+  id: 'SharedThread',
+  description: 'A public share: the frozen copy of a thread, without owner, feedback or usage',
+});
 
-export const SharedTextThreadSchema = z
-  .strictObject({ ...sharedFields, messages: z.array(SharedTextMessageSchema) })
-  .meta({ id: 'SharedTextThread', description: 'A public share in display form (`?format=text`)' });
+const SharedTextThreadSchema = named(z.strictObject({ ...sharedFields, messages: z.array(SharedTextMessageSchema) }), {
+  id: 'SharedTextThread',
+  description: 'A public share in display form (`?format=text`)',
+});
 
-const ShareSummarySchema = z
-  .strictObject({
+export const AnySharedThreadSchema = z.union([SharedThreadSchema, SharedTextThreadSchema]);
+
+const ShareSummarySchema = named(
+  z.strictObject({
     share_id: z.string(),
     created_at: Timestamp,
-    expires_at: Timestamp.nullable(),
-    path: z.string().meta({ description: 'The public path, /api/v3/share/{share_id}' }),
-  })
-  .meta({ id: 'ShareSummary', description: 'An active share of one of the caller’s threads' });
+    expires_at: z.nullable(Timestamp),
+    path: named(z.string(), { description: 'The public path, /api/v3/share/{share_id}' }),
+  }),
+  { id: 'ShareSummary', description: 'An active share of one of the caller’s threads' },
+);
+export const ShareListSchema = z.array(ShareSummarySchema);
 
 /** One line of the NDJSON reply stream (`Accept: application/x-ndjson`), as lib/agent/events.ts writes it. */
-export const ReplyEventSchema = z
-  .discriminatedUnion('type', [
-    z.strictObject({ type: z.literal('text'), text: z.string() }).meta({ description: 'Reply text, as the model writes it' }),
-    z
-      .looseObject({ type: z.literal('tool_use'), id: z.string(), name: z.string(), input: z.unknown() })
-      .meta({ description: 'A search the assistant runs' }),
-    z.looseObject({ type: z.literal('tool_result'), tool_use_id: z.string() }).meta({ description: 'What the search gave' }),
-    z
-      .strictObject({ type: z.literal('message'), message: MessageSchema })
-      .meta({ description: 'A message was stored (the user message first)' }),
-    z
-      .strictObject({ type: z.literal('error'), detail: z.string() })
-      .meta({ description: 'The reply ended early (its partial answer is stored)' }),
-    z.strictObject({ type: z.literal('done') }).meta({ description: 'The last line' }),
-  ])
-  .meta({ id: 'ReplyEvent', description: 'One line of the NDJSON reply stream' });
+export const ReplyEventSchema = named(
+  z.discriminatedUnion('type', [
+    named(z.strictObject({ type: z.literal('text'), text: z.string() }), { description: 'Reply text, as the model writes it' }),
+    named(z.looseObject({ type: z.literal('tool_use'), id: z.string(), name: z.string(), input: z.unknown() }), {
+      description: 'A search the assistant runs',
+    }),
+    named(z.looseObject({ type: z.literal('tool_result'), tool_use_id: z.string() }), { description: 'What the search gave' }),
+    named(z.strictObject({ type: z.literal('message'), message: MessageSchema }), {
+      description: 'A message was stored (the user message first)',
+    }),
+    named(z.strictObject({ type: z.literal('error'), detail: z.string() }), {
+      description: 'The reply ended early (its partial answer is stored)',
+    }),
+    named(z.strictObject({ type: z.literal('done') }), { description: 'The last line' }),
+  ]),
+  { id: 'ReplyEvent', description: 'One line of the NDJSON reply stream' },
+);
 
-export const OpenApiDocumentSchema = z
-  .looseObject({
-    openapi: z.string(),
-    info: z.looseObject({ title: z.string(), version: z.string() }),
-    paths: z.record(z.string(), z.unknown()),
-  })
-  .meta({ id: 'OpenApiDocument', description: 'This document' });
-
-export const ThreadListSchema = z.array(ThreadSummarySchema);
-export const ShareListSchema = z.array(ShareSummarySchema);
-export const ReplyTextSchema = z.string().meta({
+export const ReplyTextSchema = named(z.string(), {
   id: 'ReplyText',
   description:
     'The reply’s display text as raw UTF-8, written as the model produces it: the whole equals the reply’s `format=text` content',
 });
+
+export const OpenApiDocumentSchema = named(
+  z.looseObject({
+    openapi: z.string(),
+    info: z.looseObject({ title: z.string(), version: z.string() }),
+    paths: z.record(z.string(), z.unknown()),
+  }),
+  { id: 'OpenApiDocument', description: 'This document' },
+);

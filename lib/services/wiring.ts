@@ -1,9 +1,9 @@
 /**
  * The composition root: which thread stores and share readers this deployment has. MongoDB always; the legacy
- * PostgreSQL pieces only when LEGACY_DATABASE_URL is set. This is the one place that decides, and the legacy code
+ * PostgreSQL pieces only when LEGACY_DATABASE_URL (or its parameter) is set. This is the one place that decides, and the legacy code
  * (with the pg driver) is loaded on first use only, so a deployment without it never loads it.
  */
-import { config } from '#lib/config.js';
+import { secrets } from '#lib/secrets.js';
 import type { PublicShare } from '#lib/share/snapshot.js';
 import { mongoThreadStore } from '#lib/threads/mongo-store.js';
 import type { FallbackThreadStore } from '#lib/threads/types.js';
@@ -20,14 +20,13 @@ export interface LegacyLayer {
 let legacy: Promise<LegacyLayer | undefined> | undefined;
 
 export function legacyLayer(): Promise<LegacyLayer | undefined> {
-  legacy ??=
-    config.LEGACY_DATABASE_URL === undefined
-      ? Promise.resolve(undefined)
-      : Promise.all([import('#lib/legacy/store.js'), import('#lib/legacy/share.js')]).then(([store, share]) => ({
-          threads: store.legacyThreadStore,
-          readShare: share.readLegacyShare,
-          revokeShare: share.revokeLegacyShare,
-        }));
+  legacy ??= !secrets.has('LEGACY_DATABASE_URL')
+    ? Promise.resolve(undefined)
+    : Promise.all([import('#lib/legacy/store.js'), import('#lib/legacy/share.js')]).then(([store, share]) => ({
+        threads: store.legacyThreadStore,
+        readShare: share.readLegacyShare,
+        revokeShare: share.revokeLegacyShare,
+      }));
   return legacy;
 }
 

@@ -1,15 +1,21 @@
 /** The MongoDB thread store: one document per thread, messages embedded, every filter scoped to the owner. */
-import { BSON, type Collection, type Filter } from 'mongodb';
+import { BSON, type Collection, type Document, type Filter } from 'mongodb';
 import type { Message } from '#lib/blocks/types.js';
 import { getDb } from '#lib/db/mongo.js';
 import { withDbRetry } from '#lib/db/retry.js';
-import { ConflictError } from '#lib/errors.js';
+import { ConflictError, NotFoundError } from '#lib/errors.js';
 import { isObj } from '#lib/json.js';
 import { pageBounds } from './paging.js';
 import { chunkedMessages, deleteChunks, editStoredMessage, joinMessages, maxDocBytes, messageBytes, spillOldest } from './overflow.js';
 import type { Feedback, FeedbackClass, ListPage, MessagePage, ThreadDoc, ThreadRecord, ThreadStore, ThreadSummary } from './types.js';
 
 export const THREADS = 'threads';
+
+/** How an append may run: under a reply's lease (taking it when `lease.until` is set), naming an unnamed thread. */
+export interface AppendOptions {
+  lease?: ReplyLease;
+  name?: string;
+}
 
 export const REPLY_IN_PROGRESS = 'A reply is being written in this thread; try again when it has finished';
 
@@ -24,8 +30,16 @@ const mayWrite = (now: Date, leaseId?: string): Filter<ThreadDoc> => ({
   $or: [{ 'reply.until': { $exists: false } }, { 'reply.until': { $lte: now } }, ...(leaseId ? [{ 'reply.lease': leaseId }] : [])],
 });
 
-/** Everything but the messages: listing never reads message bodies from disk into the response. */
-const SUMMARY_PROJECTION = { _id: 0, thread_id: 1, name: 1, initial_source: 1, created_at: 1, updated_at: 1 } as const;
+/**
+ * What the list returns and nothing else. Every field here, the filter's (user_id, and updated_at/thread_id of a
+ * cursor) and the sort's are keys of the `user_threads_list` index (lib/db/indexes.ts), so a real mongod answers the
+ * list from the index alone (a covered query: no thread document, with its messages, is read from storage).
+ */
+export const SUMMARY_PROJECTION = { _id: 0, thread_id: 1, name: 1, initial_source: 1, created_at: 1, updated_at: 1 } as const;
+/** First batch of an unlimited list: summaries are ~200 bytes, so this stays well inside a 16 MB reply. */
+const LIST_BATCH = 50_000;
+/** Newest first, thread_id breaking ties: the order of the list index's keys after user_id. */
+export const LIST_SORT = { updated_at: -1, thread_id: -1 } as const;
 
 export async function threadsCollection(): Promise<Collection<ThreadDoc>> {
   return (await getDb()).collection<ThreadDoc>(THREADS);
@@ -40,10 +54,38 @@ const toSummary = (d: Pick<ThreadDoc, 'thread_id' | 'name' | 'initial_source' | 
   storage: 'mongodb',
 });
 
+type PagedDoc = ThreadDoc & { start: number; end: number };
+
+/**
+ * One page of a thread's messages in one aggregation: the server finds the page's end (the `before` id's position,
+ * -1 when absent, or the message count), and returns only the messages in [end - limit, end) with the summary fields.
+ */
+function pagePipeline(filter: Filter<ThreadDoc>, page: MessagePage): Document[] {
+  const ids = { $ifNull: ['$messages.id', []] };
+  const end = page.before === undefined ? { $size: ids } : { $indexOfArray: [ids, { $literal: page.before }] };
+  const start = page.limit === undefined ? { $literal: 0 } : { $max: [0, { $subtract: ['$end', page.limit] }] };
+  const keep = { ...SUMMARY_PROJECTION, metadata: 1, overflow_chunks: 1 };
+  return [
+    { $match: filter },
+    { $limit: 1 },
+    { $project: { ...keep, messages: 1, end } },
+    { $project: { ...keep, messages: 1, end: 1, start } },
+    // $slice needs a positive count: an empty page asks for 1 and keeps none (end - start is 0).
+    {
+      $project: {
+        ...keep,
+        end: 1,
+        start: 1,
+        messages: { $slice: [{ $ifNull: ['$messages', []] }, '$start', { $max: [1, { $subtract: ['$end', '$start'] }] }] },
+      },
+    },
+  ];
+}
+
 /** The thread store on MongoDB: one document per thread, messages embedded, every filter scoped to the owner. */
 export const mongoThreadStore: ThreadStore & {
   create(doc: ThreadDoc): Promise<void>;
-  appendMessages(userId: string, threadId: string, messages: Message[], at: Date, lease?: ReplyLease): Promise<boolean>;
+  appendMessages(userId: string, threadId: string, messages: Message[], at: Date, opts?: AppendOptions): Promise<boolean>;
   renewReplyLease(threadId: string, leaseId: string, until: Date): Promise<boolean>;
   releaseReplyLease(threadId: string, leaseId: string): Promise<void>;
   nameIfUnset(userId: string, threadId: string, name: string): Promise<void>;
@@ -58,7 +100,11 @@ export const mongoThreadStore: ThreadStore & {
       filter.$or = [{ updated_at: { $lt: updatedAt } }, { updated_at: updatedAt, thread_id: { $lt: threadId } }];
     }
     const docs = await withDbRetry('threads.list', async () => {
-      let cursor = (await threadsCollection()).find(filter, { projection: SUMMARY_PROJECTION }).sort({ updated_at: -1, thread_id: -1 });
+      // One round trip: the whole answer in the first batch (the server's default first batch is 101 documents).
+      let cursor = (await threadsCollection())
+        .find(filter, { projection: SUMMARY_PROJECTION })
+        .sort(LIST_SORT)
+        .batchSize(page.limit ?? LIST_BATCH);
       if (page.limit !== undefined) cursor = cursor.limit(page.limit);
       return (await cursor.toArray()) as unknown as ThreadDoc[];
     });
@@ -69,38 +115,42 @@ export const mongoThreadStore: ThreadStore & {
     const col = await withDbRetry('threads.connect', () => threadsCollection());
     const filter = { thread_id: threadId, user_id: userId };
     const paged = page.limit !== undefined || page.before !== undefined;
-    const probe = paged
-      ? await withDbRetry('threads.get.ids', () => col.findOne(filter, { projection: { _id: 0, 'messages.id': 1, overflow_chunks: 1 } }))
-      : await withDbRetry('threads.get', () => col.findOne(filter, { projection: { _id: 0 } }));
-    if (!probe) return null;
-    const overflowed = (probe.overflow_chunks ?? 0) > 0;
-    if (!paged || overflowed) {
-      // Whole thread (or an overflowed one, whose older messages live in chunks): join and slice in memory.
-      const doc = paged ? await withDbRetry('threads.get', () => col.findOne(filter, { projection: { _id: 0 } })) : probe;
-      if (!doc) return null;
-      const all = overflowed ? joinMessages(await chunkedMessages(userId, threadId), doc.messages ?? []) : (doc.messages ?? []);
+    // One round trip in each case: the whole document, or (paged) only the requested slice, cut by the server.
+    const latest = page.before === undefined && page.limit !== undefined ? page.limit : undefined;
+    const doc =
+      latest !== undefined
+        ? // The latest page: one more than asked tells whether older messages exist.
+          await withDbRetry('threads.get.latest', () =>
+            col.findOne(filter, {
+              projection: { ...SUMMARY_PROJECTION, metadata: 1, overflow_chunks: 1, messages: { $slice: -(latest + 1) } },
+            }),
+          )
+        : paged
+          ? await withDbRetry(
+              'threads.get.page',
+              async () => (await col.aggregate<PagedDoc>(pagePipeline(filter, page)).toArray())[0] ?? null,
+            )
+          : await withDbRetry('threads.get', () => col.findOne(filter, { projection: { _id: 0 } }));
+    if (!doc) return null;
+    if ((doc.overflow_chunks ?? 0) > 0) {
+      // An overflowed thread's older messages live in chunks: read it whole, join and slice in memory.
+      const whole = paged ? await withDbRetry('threads.get', () => col.findOne(filter, { projection: { _id: 0 } })) : doc;
+      if (!whole) return null;
+      const all = joinMessages(await chunkedMessages(userId, threadId), whole.messages ?? []);
       const [start, end] = pageBounds(
         all.map((m) => m.id),
         page,
       );
-      return { ...toSummary(doc), metadata: doc.metadata ?? {}, messages: all.slice(start, end), has_more: start > 0 };
+      return { ...toSummary(whole), metadata: whole.metadata ?? {}, messages: all.slice(start, end), has_more: start > 0 };
     }
-    // Paging a single document: the ids are read first (small), then only the requested slice of messages.
-    const [start, end] = pageBounds(
-      (probe.messages ?? []).map((m) => m.id),
-      page,
-    );
-    const count = end - start;
-    const doc = await withDbRetry('threads.get.page', () =>
-      col.findOne(filter, { projection: { ...SUMMARY_PROJECTION, metadata: 1, messages: { $slice: [start, Math.max(count, 1)] } } }),
-    );
-    if (!doc) return null;
-    return {
-      ...toSummary(doc),
-      metadata: doc.metadata ?? {},
-      messages: count > 0 ? (doc.messages ?? []).slice(0, count) : [],
-      has_more: start > 0,
-    };
+    if (!paged) return { ...toSummary(doc), metadata: doc.metadata ?? {}, messages: doc.messages ?? [], has_more: false };
+    if (latest !== undefined) {
+      const messages = doc.messages ?? [];
+      return { ...toSummary(doc), metadata: doc.metadata ?? {}, messages: messages.slice(-latest), has_more: messages.length > latest };
+    }
+    const { start, end } = doc as PagedDoc;
+    if (end < 0) throw new NotFoundError('Message not found');
+    return { ...toSummary(doc), metadata: doc.metadata ?? {}, messages: (doc.messages ?? []).slice(0, end - start), has_more: start > 0 };
   },
 
   async rename(userId: string, threadId: string, name: string): Promise<ThreadSummary | null> {
@@ -144,37 +194,46 @@ export const mongoThreadStore: ThreadStore & {
    * The filter skips a thread already holding the first message, so a retried append never duplicates, and a
    * thread whose document would cross the size threshold, whose oldest messages are then moved to a chunk first.
    * While a reply holds the thread's lease, only that reply appends (`lease.id`); anyone else gets a 409.
-   * `lease.until` takes the lease in the same update (the user message that starts a reply).
+   * `lease.until` takes the lease in the same update (the user message that starts a reply). With `name`, an
+   * unnamed thread is named in the same command (one round trip; a named thread is left as it is).
    */
-  async appendMessages(userId: string, threadId: string, messages: Message[], at: Date, lease?: ReplyLease): Promise<boolean> {
+  async appendMessages(userId: string, threadId: string, messages: Message[], at: Date, opts: AppendOptions = {}): Promise<boolean> {
+    const { lease, name } = opts;
     const first = messages[0];
     if (!first) return true;
     const bytes = messageBytes(messages);
     const room = Math.max(0, maxDocBytes() - bytes);
     const col = await withDbRetry('threads.connect', () => threadsCollection());
+    const owned = { thread_id: threadId, user_id: userId };
+    // Runs after the append in the same ordered command, and only where the message now is: so together they match
+    // at least once exactly when the message is stored (appended now, or by an earlier attempt of a retry).
+    const naming = name ? [{ updateOne: { filter: { ...owned, 'messages.id': first.id, name: null }, update: { $set: { name } } } }] : [];
     // Concurrent appenders may take the room one spill made; each round makes more, so this ends quickly.
     for (let attempt = 0; attempt < 25; attempt++) {
-      const res = await withDbRetry('threads.append', () =>
-        col.updateOne(
-          {
-            thread_id: threadId,
-            user_id: userId,
+      const append = {
+        updateOne: {
+          filter: {
+            ...owned,
             'messages.id': { $ne: first.id },
             $and: [{ $or: [{ size_bytes: { $lte: room } }, { size_bytes: { $exists: false } }] }, mayWrite(new Date(), lease?.id)],
           },
-          {
+          update: {
             $push: { messages: { $each: messages } },
             $set: { updated_at: at, ...(lease?.until ? { reply: { lease: lease.id, until: lease.until } } : {}) },
             $inc: { size_bytes: bytes },
           },
-        ),
-      );
-      if (res.matchedCount === 1) return true;
+        },
+      };
+      const res = await withDbRetry('threads.append', () => col.bulkWrite([append, ...naming], { ordered: true }));
+      if (res.matchedCount > 0) return true;
       // Not applied: already there (a retried append), thread gone or not owned, a reply writing, or no room.
       const already = await withDbRetry('threads.append.check', () =>
-        col.countDocuments({ thread_id: threadId, user_id: userId, 'messages.id': first.id }, { limit: 1 }),
+        col.countDocuments({ ...owned, 'messages.id': first.id }, { limit: 1 }),
       );
-      if (already > 0) return true;
+      if (already > 0) {
+        if (name) await this.nameIfUnset(userId, threadId, name);
+        return true;
+      }
       if (!(await this.exists(userId, threadId))) return false;
       const busy = await withDbRetry('threads.append.lease', () =>
         col.countDocuments({ thread_id: threadId, user_id: userId, $nor: [mayWrite(new Date(), lease?.id)] }, { limit: 1 }),

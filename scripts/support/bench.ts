@@ -2,7 +2,7 @@
 import { performance } from 'node:perf_hooks';
 import { installAwsLambdaPolyfill } from './lambda-streaming.js';
 
-export const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 40);
+const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 40);
 
 /** Test stage, no EMF output, errors-only logs, the streaming polyfill, a database of its own. Call before importing lib/. */
 export function benchEnvironment(name: string): void {

@@ -29,7 +29,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const LAUNCHER_DIR = path.join(ROOT, 'scripts/mongo-java-server');
 const CACHE_DIR = path.join(ROOT, '.cache');
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();
