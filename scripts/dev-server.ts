@@ -42,7 +42,12 @@ interface HttpEventSpec {
 
 interface ServerlessYml {
   functions: Record<string, { handler: string; events?: { http?: HttpEventSpec }[] }>;
-  resources?: { Resources?: Record<string, { Type: string; Properties: Record<string, any> }> };
+  /** An object, or a list of them (some from files) that the Framework merges. */
+  resources?: ResourcesPart | (ResourcesPart | string)[];
+}
+
+interface ResourcesPart {
+  Resources?: Record<string, { Type: string; Properties: Record<string, any> }>;
 }
 
 // serverless.yml shares blocks between resources with YAML merge keys (`<<: *anchor`).
@@ -191,7 +196,8 @@ type GatewayAnswer = (req: http.IncomingMessage, res: http.ServerResponse, statu
  * API gives it: status, headers (the request's Origin where it is mapped) and the `{"detail"}` body.
  */
 function gatewayResponse(type: string): GatewayAnswer {
-  const resources = Object.values(readServerlessYml().resources?.Resources ?? {});
+  const parts = [readServerlessYml().resources ?? []].flat().filter((p): p is ResourcesPart => typeof p === 'object');
+  const resources = parts.flatMap((p) => Object.values(p.Resources ?? {}));
   const spec = resources.find((r) => r.Type === 'AWS::ApiGateway::GatewayResponse' && r.Properties.ResponseType === type)?.Properties;
   if (!spec) throw new Error(`serverless.yml has no ${type} gateway response`);
   return (req, res, status, message) => {
