@@ -529,6 +529,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The function is at its concurrency limit (API Gateway’s answer); retry after `Retry-After` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No answer in time (API Gateway’s integration timeout) */
             504: {
                 headers: {
@@ -615,7 +626,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable; retry after `Retry-After` */
+            /** @description The database is unavailable, or the function is at its concurrency limit; retry after `Retry-After` */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again */
@@ -741,7 +752,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable; retry after `Retry-After` */
+            /** @description The database is unavailable, or the function is at its concurrency limit; retry after `Retry-After` */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again */
@@ -840,7 +851,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable; retry after `Retry-After` */
+            /** @description The database is unavailable, or the function is at its concurrency limit; retry after `Retry-After` */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again */
@@ -936,7 +947,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable; retry after `Retry-After` */
+            /** @description The database is unavailable, or the function is at its concurrency limit; retry after `Retry-After` */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again */
@@ -1062,7 +1073,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable; retry after `Retry-After` */
+            /** @description The database is unavailable, or the function is at its concurrency limit; retry after `Retry-After` */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again */
@@ -1142,7 +1153,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable; retry after `Retry-After` */
+            /** @description The database is unavailable, or the function is at its concurrency limit; retry after `Retry-After` */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again */
@@ -1250,7 +1261,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable; retry after `Retry-After` */
+            /** @description The database is unavailable, or the function is at its concurrency limit; retry after `Retry-After` */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again */
@@ -1504,7 +1515,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable; retry after `Retry-After` */
+            /** @description The database is unavailable, or the function is at its concurrency limit; retry after `Retry-After` */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again */
@@ -1633,7 +1644,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable; retry after `Retry-After` */
+            /** @description The database is unavailable, or the function is at its concurrency limit; retry after `Retry-After` */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again */
@@ -1734,7 +1745,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable; retry after `Retry-After` */
+            /** @description The database is unavailable, or the function is at its concurrency limit; retry after `Retry-After` */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again */
@@ -1860,7 +1871,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable; retry after `Retry-After` */
+            /** @description The database is unavailable, or the function is at its concurrency limit; retry after `Retry-After` */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again */
@@ -1961,7 +1972,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unavailable; retry after `Retry-After` */
+            /** @description The database is unavailable, or the function is at its concurrency limit; retry after `Retry-After` */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again */

@@ -238,6 +238,7 @@ const expected: [type: string, status: string | undefined, extra?: string][] = [
   ['MISSING_AUTHENTICATION_TOKEN', '404'],
   ['RESOURCE_NOT_FOUND', '404'],
   ['THROTTLED', '429', 'Retry-After'],
+  ['INTEGRATION_FAILURE', '503', 'Retry-After'],
   ['INTEGRATION_TIMEOUT', '504'],
 ];
 for (const [type, status, extra] of expected) {

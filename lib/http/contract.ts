@@ -89,7 +89,15 @@ export function responsesOf(spec: ComposedRoute): Record<number, ResponseDoc> {
   );
   add(500, errorResponse('Unexpected error (logged)'));
   add(502, errorResponse('The function failed (API Gateway’s answer)'));
-  if (spec.database !== false) add(503, errorResponse('The database is unavailable; retry after `Retry-After`', { 'Retry-After': true }));
+  add(
+    503,
+    errorResponse(
+      spec.database === false
+        ? 'The function is at its concurrency limit (API Gateway’s answer); retry after `Retry-After`'
+        : 'The database is unavailable, or the function is at its concurrency limit; retry after `Retry-After`',
+      { 'Retry-After': true },
+    ),
+  );
   add(504, errorResponse('No answer in time (API Gateway’s integration timeout)'));
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => Number(a) - Number(b)));
 }
