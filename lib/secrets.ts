@@ -1,6 +1,6 @@
 // The service's secrets: plain configured values in local and test stages; in deployed stages SSM Parameter Store
 // SecureStrings read at cold start and read again after a max age, so a rotated secret is picked up without a deploy.
-import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
+import type { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import { config, secretValueProblem, SECRET_NAMES, type Config, type SecretName } from '#lib/config.js';
 import { logger } from '#lib/observability.js';
 
@@ -50,7 +50,10 @@ export class Secrets {
 
   constructor(
     private readonly sources: SecretSources,
-    private readonly makeProvider: () => SSMProvider = () => new SSMProvider(),
+    // Loaded on the first read: the SSM client (the runtime's AWS SDK) costs a cold start that reads no parameter
+    // (local and test stages) a few hundred milliseconds of module loading.
+    private readonly makeProvider: () => SSMProvider | Promise<SSMProvider> = async () =>
+      new (await import('@aws-lambda-powertools/parameters/ssm')).SSMProvider(),
   ) {}
 
   /** Whether the secret is configured at all (a value or a parameter name): known without reading anything. */
@@ -95,7 +98,7 @@ export class Secrets {
       ([name]) => !((this.missingUntil.get(name) ?? 0) > now),
     );
     if (wanted.length === 0) return;
-    this.provider ??= this.makeProvider();
+    this.provider ??= await this.makeProvider();
     let result: Record<string, unknown> & { _errors?: string[] };
     try {
       result = await this.provider.getParametersByName(Object.fromEntries(wanted.map(([, parameter]) => [parameter, {}])), {
