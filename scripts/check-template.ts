@@ -316,7 +316,7 @@ check(
 );
 const MIB = 1024 * 1024;
 for (const route of new Map(loadRoutes().map((r) => [r.name, r])).values()) {
-  const zip = path.join(ROOT, '.serverless', `${route.name}.zip`);
+  const zip = path.join(path.dirname(templateFile), `${route.name}.zip`); // the package the template came from
   const entries = execFileSync('unzip', ['-Z1', zip], { encoding: 'utf8' }).trim().split('\n');
   const bundles = entries.filter((e) => e.endsWith('.cjs'));
   check(bundles.length === 1 && !entries.some((e) => e.endsWith('.map')), `${route.name}.zip holds one bundle and no source map`);
