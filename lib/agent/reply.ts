@@ -31,6 +31,11 @@ export interface ReplyRequest {
   remainingMs?: number;
   /** For the turn's logs, which outlive the request's own log context. */
   requestId?: string;
+  /**
+   * Runs once the turn's last message is stored, before the stream's last line: what must be done before the client
+   * learns the answer is complete (the thread's reply lease released, so its next message is not refused).
+   */
+  beforeEnd?: () => Promise<void>;
 }
 
 export interface Reply {
@@ -80,8 +85,13 @@ export async function startReply(req: ReplyRequest): Promise<Reply> {
   const stop = new AbortController();
   const body = new ReplyBody(() => stop.abort(new TurnStop('client_gone')));
   const emit = (event: TurnEvent) => {
-    body.send(encoder.encode(event));
-    if (event.type === 'end') body.finish();
+    if (event.type !== 'end') return body.send(encoder.encode(event));
+    const end = () => {
+      body.send(encoder.encode(event));
+      body.finish();
+    };
+    if (req.beforeEnd) void req.beforeEnd().then(end, end);
+    else end();
   };
   emit({ type: 'stored', message: req.userMessage });
 

@@ -69,9 +69,12 @@ export async function addMessage(
       history: thread.messages,
       userMessage: message,
       store: (m) => appendMessages(userId, threadId, [m], { lease: { id: lease.id } }),
+      // Released before the stream's last line: a client that sends its next message as soon as the answer is
+      // complete finds the thread free.
+      beforeEnd: hold.release,
       ...opts,
     });
-    // The lease ends once the turn's last message is stored; the invocation lasts until it has.
+    // Released at the latest once the turn has settled (a turn that ends without its last line); the invocation lasts until then.
     return { userMessage: message, reply: { ...reply, settled: reply.settled.finally(hold.release) } };
   } catch (err) {
     await hold.release();
@@ -90,13 +93,16 @@ function holdLease(threadId: string, leaseId: string): { release(): Promise<void
     });
   }, config.REPLY_LEASE_MS / 3);
   renew.unref();
+  let released: Promise<void> | undefined;
   return {
-    release: async () => {
-      clearInterval(renew);
-      await withDbBudget(() => primaryStore.releaseReplyLease(threadId, leaseId)).catch((err: unknown) => {
-        // It expires by itself; the thread is only busy until then.
-        logger.warn('releasing the reply lease failed', { threadId, error: (err as Error).name });
-      });
-    },
+    // Once: the end of the stream and the end of the turn both release it.
+    release: () =>
+      (released ??= (async () => {
+        clearInterval(renew);
+        await withDbBudget(() => primaryStore.releaseReplyLease(threadId, leaseId)).catch((err: unknown) => {
+          // It expires by itself; the thread is only busy until then.
+          logger.warn('releasing the reply lease failed', { threadId, error: (err as Error).name });
+        });
+      })()),
   };
 }

@@ -184,6 +184,35 @@ describe('one reply at a time per thread', () => {
     expect((await mod.threads.findOne({ thread_id: id! }))!.reply).toBeUndefined();
   }, 60_000);
 
+  it('frees the thread before the stream ends: a message sent on the last line is taken, not refused', async () => {
+    const user = newUser();
+    const token = await tokenFor(user);
+    const [id] = await threadsOf(user, 1);
+    fake.respondWith(() => ({ blocks: [{ type: 'text', text: 'The answer.' }] }));
+    let leaseAtEnd: Promise<unknown> | undefined;
+    let next: Promise<{ status: number }> | undefined;
+    const reply = await callStreaming(
+      mod.addMessage,
+      {
+        method: 'POST',
+        token,
+        pathParameters: { thread_id: id! },
+        headers: { Accept: 'application/x-ndjson' },
+        body: { role: 'user', content: 'first' },
+      },
+      (chunk) => {
+        // The client learns the answer is complete here: the lease must already be gone.
+        if (!chunk.includes('"type":"done"')) return;
+        leaseAtEnd = mod.threads.findOne({ thread_id: id! }).then((d) => d?.reply);
+        next = post(token, id!, { role: 'user', content: 'the next question', respond: false });
+      },
+    );
+    expect(reply.status).toBe(200);
+    expect(await leaseAtEnd).toBeUndefined();
+    expect((await next!).status).toBe(201);
+    expect((await messagesOf(id!)).map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
+  }, 60_000);
+
   it('does not stay locked after a crash: an expired lease lets appends through', async () => {
     const user = newUser();
     const token = await tokenFor(user);
