@@ -321,7 +321,7 @@ async function main(): Promise<void> {
     `\nList cost of ~21-message threads vs 1-message threads: ${(heavyList / lightList).toFixed(2)}x (on mongo-java-server every find reads whole documents; a real mongod answers the list from the user_threads_list index).`,
   );
   console.log(
-    `Pool connections one request held at once (any route): ${maxInUse}. Goals: read routes <= 1.3x their bare call; 1 round trip per read route and per respond:false append. MongoDB: ${mongo.kind}. Load average ${loadavg()
+    `Pool connections one request held at once (any route): ${maxInUse}. Goals: read routes <= 1.3x their bare call; 1 round trip per read route; a write makes its own commands plus one on its caller's rate-limit counter (respond:false: 1 + 1). MongoDB: ${mongo.kind}. Load average ${loadavg()
       .map((l) => l.toFixed(1))
       .join(' ')} (2 cores).`,
   );
