@@ -21,7 +21,7 @@ export interface MigratedUser {
  * same time; the migration marks a user only after the last copy landed, so a mark older than this (far above
  * the time one list read takes, plus clock skew between hosts) was written after copies that read sees.
  */
-export const MARK_SETTLE_MS = 60_000;
+const MARK_SETTLE_MS = 60_000;
 
 export async function migratedUsersCollection(): Promise<Collection<MigratedUser>> {
   return (await getDb()).collection<MigratedUser>(MIGRATED_USERS);

@@ -16,12 +16,13 @@ import { packForMongo, writeChunks } from '#lib/threads/overflow.js';
 import type {
   FallbackListRead,
   FallbackThreadStore,
+  LegacyBase,
   ListPage,
   MessagePage,
-  ThreadDoc,
   ThreadRecord,
   ThreadSummary,
 } from '#lib/threads/types.js';
+import { legacyBase, legacyThreadDoc } from './copy.js';
 import { isFullyMigrated } from './migrated-users.js';
 import { convertLegacyMessages } from './convert/index.js';
 import { recordLegacyFallback } from './observe.js';
@@ -43,29 +44,6 @@ const toSummary = (t: LegacyThreadRow): ThreadSummary => ({
   updated_at: t.updated_at,
   storage: 'legacy',
 });
-
-/** Provenance kept on a MongoDB thread that came from the legacy store. */
-export type LegacyOrigin = NonNullable<ThreadDoc['origin']>;
-
-/** The MongoDB document of a legacy thread: same thread_id, owner, name, source and times; messages as blocks. */
-export function legacyThreadDoc(
-  t: LegacyThreadRow,
-  messages: Message[],
-  by: LegacyOrigin['by'],
-  now = new Date(),
-): ThreadDoc & { origin: LegacyOrigin } {
-  return {
-    thread_id: t.thread_id,
-    name: t.name,
-    user_id: t.user_id,
-    initial_source: t.initial_source,
-    created_at: t.created_at,
-    updated_at: t.updated_at,
-    metadata: {},
-    messages,
-    origin: { store: 'legacy', by, copied_at: now },
-  };
-}
 
 /** Which of these thread ids have a MongoDB document (of this owner when `userId` is given). */
 export async function idsInMongo(threadIds: string[], userId?: string): Promise<Set<string>> {
@@ -98,13 +76,17 @@ async function copiesInMongo(userId: string, threadIds: string[]): Promise<Threa
   }));
 }
 
-/** A thread of the caller with every message, converted; null when absent or another user's. */
-export async function readLegacyThread(userId: string, threadId: string): Promise<{ row: LegacyThreadRow; messages: Message[] } | null> {
+/** A thread of the caller with every message, converted, and its merge base; null when absent or another user's. */
+export async function readLegacyThread(
+  userId: string,
+  threadId: string,
+): Promise<{ row: LegacyThreadRow; messages: Message[]; base: LegacyBase } | null> {
   const db = legacyDb();
   const row = await withDbRetry('legacy.thread', () => selectThread(db, userId, threadId));
   if (!row) return null;
-  const rows = await withDbRetry('legacy.messages', () => selectMessages(db, [threadId]));
-  return { row, messages: convertLegacyMessages(rows.get(threadId) ?? []) };
+  const rows = (await withDbRetry('legacy.messages', () => selectMessages(db, [threadId]))).get(threadId) ?? [];
+  const messages = convertLegacyMessages(rows);
+  return { row, messages, base: legacyBase(row, rows, messages) };
 }
 
 export const legacyThreadStore: FallbackThreadStore = {
@@ -168,7 +150,7 @@ export const legacyThreadStore: FallbackThreadStore = {
   async copyToMongo(userId: string, threadId: string): Promise<ThreadRecord | null> {
     const found = await readLegacyThread(userId, threadId);
     if (!found) return null;
-    const doc = legacyThreadDoc(found.row, found.messages, 'write');
+    const doc = legacyThreadDoc(found.row, found.messages, { by: 'write', sql: found.base });
     const packed = packForMongo(doc);
     await writeChunks(packed.chunks);
     const inserted = await withDbRetry('legacy.copy', async () => {

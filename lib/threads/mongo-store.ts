@@ -126,6 +126,7 @@ export const mongoThreadStore: ThreadStore & {
    * Appends atomically with `$push` (never read-modify-write); false when the thread is absent or not owned.
    * The filter skips a thread already holding the first message, so a retried append never duplicates, and a
    * thread whose document would cross the size threshold, whose oldest messages are then moved to a chunk first.
+   * `updated_at` only moves forward (an append of older messages, as a migration rerun makes, never moves it back).
    */
   async appendMessages(userId: string, threadId: string, messages: Message[], at: Date): Promise<boolean> {
     const first = messages[0];
@@ -143,7 +144,7 @@ export const mongoThreadStore: ThreadStore & {
             'messages.id': { $ne: first.id },
             $or: [{ size_bytes: { $lte: room } }, { size_bytes: { $exists: false } }],
           },
-          { $push: { messages: { $each: messages } }, $set: { updated_at: at }, $inc: { size_bytes: bytes } },
+          { $push: { messages: { $each: messages } }, $max: { updated_at: at }, $inc: { size_bytes: bytes } },
         ),
       );
       if (res.matchedCount === 1) return true;
