@@ -145,10 +145,16 @@ export async function openLegacyDevDb(
 }
 
 /**
- * The `npm start` starter (scripts/support/dev-services.ts): LEGACY_DATABASE_URL when set, else the embedded dev
- * database, whose URL it puts in LEGACY_DATABASE_URL for lib/ to read.
+ * The `npm start` starter (scripts/support/dev-services.ts): LEGACY_DATABASE_URL when set (`off`: no legacy layer),
+ * else the embedded dev database, whose URL it puts in LEGACY_DATABASE_URL for lib/ to read.
  */
 export async function startLegacyDevService(log: (msg: string) => void): Promise<{ stop(): Promise<void> }> {
+  // `LEGACY_DATABASE_URL=off npm start`: the API as it runs after the cutover, on the same MongoDB data.
+  if (process.env.LEGACY_DATABASE_URL === 'off') {
+    delete process.env.LEGACY_DATABASE_URL;
+    log('legacy PostgreSQL: off (LEGACY_DATABASE_URL=off): MongoDB only, as after the cutover');
+    return { stop: async () => undefined };
+  }
   if (process.env.LEGACY_DATABASE_URL) {
     log('legacy PostgreSQL: using LEGACY_DATABASE_URL');
     return { stop: async () => undefined };
