@@ -45,35 +45,39 @@ const toSummary = (t: LegacyThreadRow): ThreadSummary => ({
   storage: 'legacy',
 });
 
-/** Which of these thread ids have a MongoDB document (of this owner when `userId` is given). */
-export async function idsInMongo(threadIds: string[], userId?: string): Promise<Set<string>> {
+/** Which of these thread ids have a MongoDB document (of this owner when `userId` is given); by the unique thread_id. */
+async function idsInMongo(threadIds: string[], userId?: string): Promise<Set<string>> {
   if (threadIds.length === 0) return new Set();
-  const filter = userId === undefined ? { thread_id: { $in: threadIds } } : { thread_id: { $in: threadIds }, user_id: userId };
   const docs = await withDbRetry('legacy.dedupe', async () =>
-    (await threadsCollection()).find(filter, { projection: { _id: 0, thread_id: 1 } }).toArray(),
+    (await threadsCollection()).find({ thread_id: { $in: threadIds } }, { projection: { _id: 0, thread_id: 1, user_id: 1 } }).toArray(),
   );
-  return new Set(docs.map((d) => d.thread_id));
+  return new Set(docs.filter((d) => userId === undefined || d.user_id === userId).map((d) => d.thread_id));
 }
 
-/** The MongoDB copies (summaries) of the caller's threads among these ids. */
+/**
+ * The MongoDB copies (summaries) of the caller's threads among these ids. Looked up by the unique thread_id alone
+ * (a point lookup per id on any server) and kept only when they are the caller's.
+ */
 async function copiesInMongo(userId: string, threadIds: string[]): Promise<ThreadSummary[]> {
   if (threadIds.length === 0) return [];
   const docs = await withDbRetry('legacy.copies', async () =>
     (await threadsCollection())
       .find(
-        { thread_id: { $in: threadIds }, user_id: userId },
-        { projection: { _id: 0, thread_id: 1, name: 1, initial_source: 1, created_at: 1, updated_at: 1 } },
+        { thread_id: { $in: threadIds } },
+        { projection: { _id: 0, thread_id: 1, user_id: 1, name: 1, initial_source: 1, created_at: 1, updated_at: 1 } },
       )
       .toArray(),
   );
-  return docs.map((d) => ({
-    thread_id: d.thread_id,
-    name: d.name ?? null,
-    initial_source: d.initial_source,
-    created_at: d.created_at,
-    updated_at: d.updated_at,
-    storage: 'mongodb',
-  }));
+  return docs
+    .filter((d) => d.user_id === userId)
+    .map((d) => ({
+      thread_id: d.thread_id,
+      name: d.name ?? null,
+      initial_source: d.initial_source,
+      created_at: d.created_at,
+      updated_at: d.updated_at,
+      storage: 'mongodb',
+    }));
 }
 
 /** A thread of the caller with every message, converted, and its merge base; null when absent or another user's. */
