@@ -119,6 +119,8 @@ function printMigration(r: MigrateResult, dryRun: boolean, log: (m: string) => v
       `${r.removed ? `, ${num(r.removed)} copies removed (deleted in SQL meanwhile)` : ''} in ${(r.elapsedMs / 1000).toFixed(1)} s` +
       (r.catchUpPasses ? `; ${r.catchUpPasses} catch-up pass${r.catchUpPasses > 1 ? 'es' : ''} over threads changed during the run` : ''),
   );
+  const steps = Object.entries(r.timings).map(([step, ms]) => `${step} ${(ms / 1000).toFixed(1)} s`);
+  if (steps.length) log(`time by step: ${steps.join(', ')}`);
   if (r.resumedFrom) {
     console.log(
       `whole run (across resumes): ${num(r.run.inserted)} threads inserted (${num(r.run.messages)} messages), ${num(r.run.updated)} updated`,

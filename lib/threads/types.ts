@@ -26,14 +26,15 @@ export interface ThreadDoc {
 /**
  * Where a copied legacy thread came from. `sql` is what PostgreSQL held when the copy was last brought in line with
  * it (the merge base of a migration rerun: a value that changed in SQL since is brought across only when MongoDB
- * still holds the base value, so what the v3 API wrote is never overwritten). `run`/`seq` name the migration batch
- * that inserted it (its counts stay exact across a crash).
+ * still holds the base value, so what the v3 API wrote is never overwritten). `run`, `pass` and `seq` name the
+ * migration run, pass and batch that inserted it (its counts stay exact across a crash).
  */
 export interface LegacyOrigin {
   store: 'legacy';
   by: 'write' | 'migration';
   copied_at: Date;
   run?: string;
+  pass?: number;
   seq?: number;
   sql?: LegacyBase;
 }

@@ -12,11 +12,12 @@
  *   unchanged one is left alone, so a second run writes nothing. A thread deleted in SQL while its batch was in
  *   flight has its fresh copy removed again.
  * - Pipelined: the next batch is read (one keyset query on the list-order index, its messages, its MongoDB copies)
- *   and converted while the current one is written, so at most two batches are in memory.
+ *   and converted while the current one is inserted and the previous one confirmed (threads deleted meanwhile
+ *   undone, checkpoint), so at most three batches are in memory.
  * - Resumable: threads are walked in list order (most recently used first) and a checkpoint (checkpoint.ts)
  *   records each written batch; a run continues an unfinished one (`restart` ignores it). The documents a batch
- *   inserts carry the run id and batch number, so a batch written but not checkpointed before a crash is counted
- *   as inserted when the resumed run finds it, and the counts stay exact.
+ *   inserts carry the run id, pass and batch number, so batches written but not checkpointed before a crash are
+ *   counted as inserted when the resumed run finds them, and the counts stay exact.
  * - Whole runs (no `threadId`) then make catch-up passes over the threads changed in SQL since the run began, until
  *   one finds nothing to do; a run over every thread (no `since` either) then marks every SQL user fully migrated
  *   (marks.ts), and every run but a one-thread run copies the legacy shares (shares.ts). A dry run reads, converts
@@ -57,7 +58,7 @@ interface MigrateOptions {
   beforeWrite?: (threadIds: string[]) => void | Promise<void>;
   /** Called after a batch's inserts, before its checkpoint (tests use it to simulate a crash there). */
   afterInsert?: (batch: number) => void | Promise<void>;
-  /** Called after each batch is written and checkpointed (tests use it to simulate a crash). */
+  /** Called after each batch is checkpointed, while the next one may be inserted (tests use it to simulate a crash). */
   afterBatch?: (batch: number) => void | Promise<void>;
 }
 
@@ -87,6 +88,8 @@ export interface MigrateResult extends Counts {
   usersMarked: number | null;
   shares: ShareCounts | null;
   warnings: string[];
+  /** Milliseconds spent walking, in catch-up passes, marking users and copying shares. */
+  timings: Record<string, number>;
   elapsedMs: number;
 }
 
@@ -160,43 +163,51 @@ interface Walk {
   dryRun: boolean;
   batchSize: number;
   counts: Counts;
+  /** The current pass's counts. */
+  pass: Counts;
   kept: string[];
   batches: number;
   total: number;
   started: number;
 }
 
-/** Writes one batch: inserts, merges into changed copies, undoes deleted threads, checkpoints. */
-async function writeBatch(w: Walk, batch: Batch): Promise<Counts> {
+/** A batch after its inserts and merges, waiting for its confirmation (deleted threads undone, then its checkpoint). */
+interface Written {
+  batch: Batch;
+  counts: Counts;
+  seq: number;
+  docs: ThreadDoc[];
+  inserted: Set<string>;
+}
+
+/** Writes one batch: inserts the absent threads, merges SQL changes into changed copies. */
+async function insertStage(w: Walk, batch: Batch): Promise<Written> {
   const { state } = w;
   const c = noCounts();
   c.threads = batch.items.length;
-  const recordedSeq = state.seq;
   const seq = ++state.seq;
   const absent = batch.items.filter((i) => !i.copy);
   const present = batch.items.filter((i) => i.copy);
-  // Inserted by this run in a batch whose checkpoint a crash prevented: counted now, as inserted.
-  const recovered = present.filter((i) => i.copy!.origin?.run === state.run && (i.copy!.origin.seq ?? 0) > recordedSeq);
+  // Inserted by an earlier attempt of this run in this pass, past its last checkpoint (a crash came first): this
+  // pass walks forward and never meets its own inserts again, so these are counted now, as inserted.
+  const recovered = present.filter((i) => i.copy!.origin?.run === state.run && i.copy!.origin.pass === state.pass);
   for (const i of recovered) {
     c.inserted++;
     c.messages += i.messages.length;
   }
   const changed = present.filter((i) => !recovered.includes(i) && i.copy!.user_id === i.row.user_id && baseChanged(i));
+  let docs: ThreadDoc[] = [];
+  let inserted = new Set<string>();
   if (w.dryRun) {
     c.inserted += absent.length;
     c.messages += absent.reduce((n, i) => n + i.messages.length, 0);
     c.updated = changed.length;
   } else {
-    const stamp = new Date();
-    const docs = absent.map((i) =>
-      legacyThreadDoc(i.row, i.messages, { by: 'migration', run: state.run, seq, sql: i.base, copied_at: stamp }),
-    );
+    const origin = { by: 'migration' as const, run: state.run, pass: state.pass, seq, copied_at: new Date() };
+    docs = absent.map((i) => legacyThreadDoc(i.row, i.messages, { ...origin, sql: i.base }));
     await w.opts.beforeWrite?.(docs.map((d) => d.thread_id));
-    const inserted = await insertAbsent(docs, state.run, seq);
+    inserted = await insertAbsent(docs, state.run, seq);
     await w.opts.afterInsert?.(seq);
-    c.removed = await undoDeleted(w.db, docs, inserted, state.run, seq);
-    c.inserted += inserted.size;
-    c.messages += docs.filter((d) => inserted.has(d.thread_id)).reduce((n, d) => n + d.messages.length, 0);
     for (const i of changed) {
       const outcome = await syncCopy(i);
       c.updated++;
@@ -204,46 +215,69 @@ async function writeBatch(w: Walk, batch: Batch): Promise<Counts> {
       w.kept.push(...outcome.kept.map((k) => `${i.row.thread_id}: ${k}`));
     }
   }
-  c.skipped = c.threads - c.inserted - c.updated - c.removed;
-  state.position = batch.last;
-  await recordBatch(state, c);
-  return c;
+  return { batch, counts: c, seq, docs, inserted };
 }
 
-/** One pass over a scope, the next batch read while the current one is written. */
-async function walk(w: Walk, scope: { since?: Date; threadId?: string }): Promise<Counts> {
-  const pass = noCounts();
-  const read = (after: LegacyPosition | undefined) => {
-    const p = readBatch(w.db, scope, after, w.batchSize);
-    p.catch(() => undefined); // awaited below; a write failing first must not leave it unhandled
-    return p;
-  };
-  let next = read(w.state.position);
-  for (;;) {
-    const batch = await next;
-    if (batch.items.length === 0) break;
-    if (batch.full) next = read(batch.last);
-    const c = await writeBatch(w, batch);
-    for (const k of Object.keys(c) as (keyof Counts)[]) {
-      pass[k] += c[k];
-      w.counts[k] += c[k];
-    }
-    w.batches++;
-    w.opts.onProgress?.({
-      pass: w.state.pass,
-      batch: w.batches,
-      threadsDone: w.counts.threads,
-      threadsTotal: Math.max(w.total, w.counts.threads),
-      messages: w.counts.messages,
-      inserted: w.counts.inserted,
-      updated: w.counts.updated,
-      skipped: w.counts.skipped,
-      elapsedMs: Date.now() - w.started,
-    });
-    await w.opts.afterBatch?.(w.batches);
-    if (!batch.full) break;
+/**
+ * Confirms a written batch: removes the copies of threads deleted in SQL meanwhile, then records the checkpoint.
+ * It runs while the next batch is inserted (the recheck waits on SQL, the insert on MongoDB); checkpoints stay in
+ * order, since each confirmation starts after the previous one ended.
+ */
+async function confirmStage(w: Walk, x: Written): Promise<void> {
+  const c = x.counts;
+  if (!w.dryRun) {
+    c.removed = await undoDeleted(w.db, x.docs, x.inserted, w.state.run, x.seq);
+    c.inserted += x.inserted.size;
+    c.messages += x.docs.filter((d) => x.inserted.has(d.thread_id)).reduce((n, d) => n + d.messages.length, 0);
   }
-  return pass;
+  c.skipped = c.threads - c.inserted - c.updated - c.removed;
+  w.state.position = x.batch.last;
+  await recordBatch(w.state, c);
+  for (const k of Object.keys(c) as (keyof Counts)[]) {
+    w.pass[k] += c[k];
+    w.counts[k] += c[k];
+  }
+  w.batches++;
+  w.opts.onProgress?.({
+    pass: w.state.pass,
+    batch: w.batches,
+    threadsDone: w.counts.threads,
+    threadsTotal: Math.max(w.total, w.counts.threads),
+    messages: w.counts.messages,
+    inserted: w.counts.inserted,
+    updated: w.counts.updated,
+    skipped: w.counts.skipped,
+    elapsedMs: Date.now() - w.started,
+  });
+  await w.opts.afterBatch?.(w.batches);
+}
+
+/**
+ * One pass over a scope, as a pipeline: the next batch is read while the current one is inserted, and the
+ * previous one is confirmed; at most three batches are in memory.
+ */
+async function walk(w: Walk, scope: { since?: Date; threadId?: string }): Promise<Counts> {
+  w.pass = noCounts();
+  // Awaited below; a failure elsewhere first must not leave these unhandled.
+  const quiet = <T>(p: Promise<T>) => (p.catch(() => undefined), p);
+  const read = (after: LegacyPosition | undefined) => quiet(readBatch(w.db, scope, after, w.batchSize));
+  let next = read(w.state.position);
+  let confirming: Promise<void> | undefined;
+  try {
+    for (;;) {
+      const batch = await next;
+      if (batch.items.length === 0) break;
+      if (batch.full) next = read(batch.last);
+      const written = await insertStage(w, batch);
+      if (confirming) await confirming;
+      confirming = quiet(confirmStage(w, written));
+      if (!batch.full) break;
+    }
+  } finally {
+    // A failure leaves the previous batch confirmed (or failing on its own), never half recorded.
+    if (confirming) await confirming;
+  }
+  return w.pass;
 }
 
 /** Copies legacy threads (and shares) into MongoDB (see the module comment). */
@@ -259,10 +293,19 @@ export async function migrateLegacy(opts: MigrateOptions = {}): Promise<MigrateR
   const resumedFrom = state.resumed ? (state.position ?? null) : null;
   const scope = { since: opts.since, threadId: opts.threadId };
   const total = state.pass === 0 ? await withDbRetry('migrate.count', () => countThreads(db, { ...scope, after: state.position })) : 0;
-  const w: Walk = { db, state, opts, dryRun, batchSize, counts: noCounts(), kept: [], batches: 0, total, started };
+  const w: Walk = { db, state, opts, dryRun, batchSize, counts: noCounts(), pass: noCounts(), kept: [], batches: 0, total, started };
 
+  const timings: Record<string, number> = {};
+  const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    const t0 = Date.now();
+    try {
+      return await fn();
+    } finally {
+      timings[name] = (timings[name] ?? 0) + Date.now() - t0;
+    }
+  };
   let catchUpPasses = 0;
-  let pass = await walk(w, state.pass === 0 ? scope : { since: state.passSince });
+  let pass = await timed('walk', () => walk(w, state.pass === 0 ? scope : { since: state.passSince }));
   // Threads created or moved up the list (by a write in SQL) while the run walked were above its position.
   const catchUp = opts.threadId === undefined && !dryRun;
   while (catchUp && catchUpPasses < MAX_CATCH_UP_PASSES && (state.pass === 0 || pass.inserted + pass.updated > 0)) {
@@ -270,11 +313,11 @@ export async function migrateLegacy(opts: MigrateOptions = {}): Promise<MigrateR
     const since = new Date(Math.max(previous.getTime() - CATCH_UP_SLACK_MS, opts.since?.getTime() ?? 0));
     await startPass(state, await sqlNow(db), since);
     catchUpPasses++;
-    pass = await walk(w, { since });
+    pass = await timed('catch-up', () => walk(w, { since }));
   }
   const everything = opts.threadId === undefined && opts.since === undefined;
-  const usersMarked = everything && !dryRun ? await markMigratedUsers(db, state.passStartedAt) : null;
-  const shares = opts.threadId === undefined ? await migrateShares(db, { dryRun }) : null;
+  const usersMarked = everything && !dryRun ? await timed('marks', () => markMigratedUsers(db, state.passStartedAt)) : null;
+  const shares = opts.threadId === undefined ? await timed('shares', () => migrateShares(db, { dryRun })) : null;
   await completeRun(state);
   return {
     ...w.counts,
@@ -287,6 +330,7 @@ export async function migrateLegacy(opts: MigrateOptions = {}): Promise<MigrateR
     usersMarked,
     shares,
     warnings,
+    timings,
     elapsedMs: Date.now() - started,
   };
 }
