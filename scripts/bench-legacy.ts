@@ -3,9 +3,10 @@
  * (not a test: numbers depend on the machine).
  *
  * Data: the synthetic legacy database of scripts/legacy/synthetic-load.ts (by default 2,000 users, 20,000 threads,
- * ~400,000 rows, every row shape, realistic sizes), in LEGACY_DATABASE_URL or an in-memory PGlite served by a
- * child process (so PostgreSQL's work runs beside this process, as a server's would); MongoDB from MONGODB_URI or
- * a test server it starts.
+ * ~400,000 rows, every row shape, realistic sizes), in LEGACY_DATABASE_URL, else a throwaway PostgreSQL server when
+ * PostgreSQL is installed (scripts/support/postgres-server.ts, port BENCH_PG_PORT), else an in-memory PGlite served
+ * by a child process (PostgreSQL's work then runs beside this process, but on one WASM session); MongoDB from
+ * MONGODB_URI or a test server it starts.
  *  1. Throughput: rounds of {`migrateLegacy` end to end (restart, empty MongoDB), a bare `insertMany` of the same
  *     documents in batches of 100 (only the inserts timed)}, in random order each round; messages/s as median,
  *     quartiles and run count, the per-round ratio, and the peak RSS of this process during the migrations.
@@ -21,6 +22,7 @@ import pg from 'pg';
 import { startLegacyDbProcess } from '#support/legacy-dev-db.js';
 import { benchEnvironment } from '#support/bench.js';
 import { startMongoServer } from '#support/mongo-server.js';
+import { startThrowawayPostgres } from '#support/postgres-server.js';
 import { insertLegacyRowsBulk, legacyUser, plainThread, reserveIds } from './legacy/synthetic.js';
 import { loadSynthetic } from './legacy/synthetic-load.js';
 
@@ -34,6 +36,7 @@ const SHAPE = {
 const ROUNDS = env('BENCH_LEGACY_ROUNDS', 5);
 const LIST_THREADS = env('BENCH_LIST_THREADS', 3000);
 const LIST_ROUNDS = env('BENCH_LIST_ROUNDS', 30);
+const PG_PORT = env('BENCH_PG_PORT', 5111);
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const mb = (bytes: number) => `${fmt(bytes / 1024 / 1024)} MB`;
@@ -67,12 +70,22 @@ function table(title: string, head: string[], rows: string[][]): void {
 
 async function main(): Promise<void> {
   benchEnvironment('legacy');
+  // Whole-database runs on a shared machine: slow operations are not failures here.
+  process.env.MONGODB_TIMEOUT_MS ??= '60000';
+  process.env.DB_RETRY_BUDGET_MS ??= '60000';
   const log = (m: string) => console.log(`[bench-legacy] ${m}`);
   const mongo = await startMongoServer({ log });
   process.env.MONGODB_URI = mongo.uri;
-  const child = process.env.LEGACY_DATABASE_URL ? undefined : await startLegacyDbProcess();
-  if (child) process.env.LEGACY_DATABASE_URL = child.url;
-  log(child ? `legacy PostgreSQL: in-memory PGlite in process ${child.pid}` : 'legacy PostgreSQL: LEGACY_DATABASE_URL');
+  // PostgreSQL: the one given, else a throwaway server when PostgreSQL is installed, else PGlite in a child process.
+  let legacyServer: { url: string; stop(): Promise<void> } | null = null;
+  if (process.env.LEGACY_DATABASE_URL) log('legacy PostgreSQL: LEGACY_DATABASE_URL');
+  else if ((legacyServer = await startThrowawayPostgres(PG_PORT)))
+    log(`legacy PostgreSQL: a throwaway PostgreSQL server on port ${PG_PORT}`);
+  else {
+    legacyServer = await startLegacyDbProcess();
+    log('legacy PostgreSQL: in-memory PGlite in a child process (PostgreSQL is not installed)');
+  }
+  if (legacyServer) process.env.LEGACY_DATABASE_URL = legacyServer.url;
   const sql = new pg.Client({ connectionString: process.env.LEGACY_DATABASE_URL });
   await sql.connect();
   const query = (text: string, params?: unknown[]) => sql.query(text, params);
@@ -124,12 +137,15 @@ async function main(): Promise<void> {
       let peak = process.memoryUsage.rss();
       const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 20);
       if (which === 'migration') {
+        await bare.drop().catch(() => undefined);
         await reset();
         const r = await migrateLegacy({ batchSize: 100, restart: true });
         if (r.inserted !== first.inserted) throw new Error(`migration inserted ${r.inserted}, expected ${first.inserted}`);
         migration.push({ rate: (r.messages * 1000) / r.elapsedMs, ms: r.elapsedMs, rss: peak });
         results.migration = (r.messages * 1000) / r.elapsedMs;
       } else {
+        // One copy of the data besides the source at a time: the in-memory test server holds everything in its heap.
+        await reset();
         await bare.drop().catch(() => undefined);
         await bare.createIndexes(INDEXES.threads!);
         let ms = 0;
@@ -185,7 +201,7 @@ async function main(): Promise<void> {
       ['migration / bare (per round)', spread(ratios, 2, '×'), '', `RSS before the rounds: ${mb(rssBase)}`],
     ],
   );
-  await bare.drop();
+  await bare.drop().catch(() => undefined);
   await source.drop();
 
   // 2. The list around the migration: four users with LIST_THREADS threads each.
@@ -280,7 +296,7 @@ async function main(): Promise<void> {
   await closeMongo();
   await closeLegacyPool();
   await sql.end();
-  await child?.stop();
+  await legacyServer?.stop();
   await mongo.stop();
 }
 
