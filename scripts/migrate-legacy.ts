@@ -136,7 +136,8 @@ function printMigration(r: MigrateResult, dryRun: boolean, log: (m: string) => v
   if (r.shares) {
     console.log(
       `shares: ${num(r.shares.shares)} read, ${dryRun ? 'would insert' : 'inserted'} ${num(r.shares.inserted)}, ` +
-        `${num(r.shares.skipped)} copied before, ${num(r.shares.unreadable)} not share documents (404 either way)`,
+        `${num(r.shares.skipped)} copied before, ${num(r.shares.unreadable)} not share documents (404 either way)` +
+        (r.shares.removed ? `, ${num(r.shares.removed)} copies removed (revoked or erased in SQL meanwhile)` : ''),
     );
   }
 }

@@ -200,6 +200,28 @@ describe('reruns while the old backend still writes to SQL', () => {
 });
 
 describe('legacy shares', () => {
+  it('are not resurrected: a share whose SQL row goes while its batch is in flight has its fresh copy removed', async () => {
+    await seedLegacy(query);
+    const result = await migrateLegacy({
+      // As a revoke or an erase does it: the SQL row first, then any MongoDB copy (none yet).
+      beforeShareWrite: async (ids) => {
+        expect(ids).toContain(SHARE_IDS.claude);
+        await query('DELETE FROM share WHERE id = $1::uuid', [SHARE_IDS.claude]);
+        await (await getDb()).collection('shared_threads').deleteMany({ share_id: SHARE_IDS.claude });
+      },
+    });
+    expect(result.shares).toEqual({ shares: 2, inserted: 1, skipped: 0, unreadable: 0, removed: 1 });
+    const ids = await (await getDb()).collection('shared_threads').distinct('share_id');
+    expect(ids).toEqual([SHARE_IDS.plain]);
+    const read = await call(getShare, {
+      path: `/api/v3/share/${SHARE_IDS.claude}`,
+      resource: '/api/v3/share/{id}',
+      pathParameters: { id: SHARE_IDS.claude },
+    });
+    expect(read.status).toBe(404);
+    expect((await verifyLegacy()).clean).toBe(true);
+  });
+
   it('become shared_threads snapshots under their UUID: the same content with SQL gone, idempotent, never resurrected', async () => {
     await seedLegacy(query);
     const read = async (id: string) =>
@@ -208,7 +230,7 @@ describe('legacy shares', () => {
     expect(before.map((r) => r.status)).toEqual([200, 200]);
 
     const first = await migrateLegacy();
-    expect(first.shares).toEqual({ shares: 2, inserted: 2, skipped: 0, unreadable: 0 });
+    expect(first.shares).toEqual({ shares: 2, inserted: 2, skipped: 0, unreadable: 0, removed: 0 });
     const docs = await (
       await getDb()
     )
@@ -230,7 +252,7 @@ describe('legacy shares', () => {
 
     // Back in SQL (nothing changed): a rerun copies nothing. A copy removed (revoked through v3) stays removed.
     await insertLegacyRows(query, { shares: SEED_SHARES });
-    expect((await migrateLegacy()).shares).toEqual({ shares: 2, inserted: 0, skipped: 2, unreadable: 0 });
+    expect((await migrateLegacy()).shares).toEqual({ shares: 2, inserted: 0, skipped: 2, unreadable: 0, removed: 0 });
     await (await getDb()).collection('shared_threads').deleteOne({ share_id: SHARE_IDS.claude });
     expect((await migrateLegacy()).shares).toMatchObject({ inserted: 0, skipped: 2 });
     expect((await read(SHARE_IDS.claude)).status).toBe(200); // still in SQL, and the legacy layer is on

@@ -56,6 +56,8 @@ interface MigrateOptions {
   onProgress?: (p: MigrateProgress) => void;
   /** Called after a batch is read and converted, before it is written (tests use it to simulate live traffic). */
   beforeWrite?: (threadIds: string[]) => void | Promise<void>;
+  /** Called after a batch of shares is read, before it is written (tests use it to revoke one meanwhile). */
+  beforeShareWrite?: (shareIds: string[]) => void | Promise<void>;
   /** Called after a batch's inserts, before its checkpoint (tests use it to simulate a crash there). */
   afterInsert?: (batch: number) => void | Promise<void>;
   /** Called after each batch is checkpointed, while the next one may be inserted (tests use it to simulate a crash). */
@@ -317,7 +319,8 @@ export async function migrateLegacy(opts: MigrateOptions = {}): Promise<MigrateR
   }
   const everything = opts.threadId === undefined && opts.since === undefined;
   const usersMarked = everything && !dryRun ? await timed('marks', () => markMigratedUsers(db, state.passStartedAt)) : null;
-  const shares = opts.threadId === undefined ? await timed('shares', () => migrateShares(db, { dryRun })) : null;
+  const shares =
+    opts.threadId === undefined ? await timed('shares', () => migrateShares(db, { dryRun, beforeWrite: opts.beforeShareWrite })) : null;
   await completeRun(state);
   return {
     ...w.counts,

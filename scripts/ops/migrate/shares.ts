@@ -4,7 +4,8 @@
  * each copied share is recorded in `legacy_shares`, and a recorded share is never copied again (a share revoked
  * through v3 does not come back with the next run). The thread and owner are those of the share's message rows
  * when they still exist (one thread), so the owner can list and revoke the copy; the times come from those rows
- * as the legacy read gives them.
+ * as the legacy read gives them. A share whose SQL row went while its batch was in flight (revoked, or erased with
+ * its owner's data, after the read) has its fresh copy removed again, as threads deleted meanwhile are.
  */
 import type { Message } from '#lib/blocks/types.js';
 import { MongoBulkWriteError } from 'mongodb';
@@ -14,7 +15,7 @@ import { stableJson } from '#lib/json.js';
 import type { Queryable } from '#lib/legacy/queries.js';
 import { parseLegacyShare } from '#lib/legacy/share.js';
 import { sharesCollection } from '#lib/share/snapshot.js';
-import { selectMessageOrigins, selectShareRows } from './sql.js';
+import { existingShareIds, selectMessageOrigins, selectShareRows } from './sql.js';
 
 export const LEGACY_SHARES = 'legacy_shares';
 const SHARES_PER_BATCH = 500;
@@ -98,11 +99,16 @@ export interface ShareCounts {
   skipped: number;
   /** Rows whose content is not a share document (a 404 before and after). */
   unreadable: number;
+  /** Copies removed again because their SQL row went (revoked, erased) while their batch was in flight. */
+  removed: number;
 }
 
 /** Copies every legacy share not copied before (see the module comment). */
-export async function migrateShares(db: Queryable, opts: { dryRun: boolean }): Promise<ShareCounts> {
-  const counts: ShareCounts = { shares: 0, inserted: 0, skipped: 0, unreadable: 0 };
+export async function migrateShares(
+  db: Queryable,
+  opts: { dryRun: boolean; beforeWrite?: (shareIds: string[]) => void | Promise<void> },
+): Promise<ShareCounts> {
+  const counts: ShareCounts = { shares: 0, inserted: 0, skipped: 0, unreadable: 0, removed: 0 };
   const shares = await sharesCollection();
   const records = await recordsCollection();
   for await (const rows of shareBatches(db)) {
@@ -130,8 +136,11 @@ export async function migrateShares(db: Queryable, opts: { dryRun: boolean }): P
         toRecord.push(id);
       }
     }
-    counts.inserted += fresh.length;
-    if (opts.dryRun) continue;
+    if (opts.dryRun) {
+      counts.inserted += fresh.length;
+      continue;
+    }
+    await opts.beforeWrite?.(fresh.map((d) => d.share_id));
     if (fresh.length > 0) {
       await withDbRetry('migrate.shares.insert', async () => {
         try {
@@ -145,6 +154,21 @@ export async function migrateShares(db: Queryable, opts: { dryRun: boolean }): P
           if (errors.length === 0 || errors.some((e) => e.code !== 11000)) throw err;
         }
       });
+      // Revoked or erased after the read (SQL first, then MongoDB, where this copy was not yet): removed again.
+      const still = await withDbRetry('migrate.shares.recheck', () =>
+        existingShareIds(
+          db,
+          fresh.map((d) => d.share_id),
+        ),
+      );
+      const gone = fresh.filter((d) => !still.has(d.share_id)).map((d) => d.share_id);
+      if (gone.length > 0) {
+        await withDbRetry('migrate.shares.undo', async () =>
+          shares.deleteMany({ share_id: { $in: gone }, 'origin.copied_at': now } as never),
+        );
+      }
+      counts.removed += gone.length;
+      counts.inserted += fresh.length - gone.length;
     }
     // Recorded after the copies landed: a crash in between leaves copies without a record, which the next run records.
     if (toRecord.length > 0) {

@@ -1,4 +1,4 @@
-/** The SQL only the migration runs: the database clock, the users walk, the shares walk, message origins. */
+/** The SQL only the migration runs: the database clock, the users walk, the shares walk and recheck, message origins. */
 import type { Queryable } from '#lib/legacy/queries.js';
 
 /** The legacy database's clock (the old backend stamps rows with it). */
@@ -31,6 +31,13 @@ export async function selectShareRows(
     after === undefined ? [limit] : [limit, after],
   );
   return rows;
+}
+
+/** Which of these share ids still have a row (a share revoked or erased meanwhile has none). */
+export async function existingShareIds(db: Queryable, ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const { rows } = await db.query<{ id: string }>('SELECT id::text AS id FROM share WHERE id = ANY($1::uuid[])', [ids]);
+  return new Set(rows.map((r) => r.id));
 }
 
 /** A message row's time and its thread (owner, source, times), for the rows that still exist. */
