@@ -32,6 +32,20 @@ export class NotFoundError extends HttpError {
   }
 }
 
+/** The request conflicts with work in progress (a reply is being written in the thread). */
+export class ConflictError extends HttpError {
+  constructor(message: string) {
+    super(409, message);
+  }
+}
+
+/** The caller is past a rate limit: nothing was done; `Retry-After` says when the window ends. */
+export class TooManyRequestsError extends HttpError {
+  constructor(message: string, retryAfterSeconds: number) {
+    super(429, message, { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) });
+  }
+}
+
 export class PayloadTooLargeError extends HttpError {
   constructor(limitBytes: number) {
     super(413, `Request body is larger than ${limitBytes} bytes`);

@@ -71,7 +71,13 @@ function scriptFor(body: RecordedBody, withTool: boolean): FakeScript {
 async function main(): Promise<void> {
   installAwsLambdaPolyfill();
   let scenarioUsesTool = false;
-  const model = await startTimedModel((body) => scriptFor(body, scenarioUsesTool));
+  // The size of what a turn sends the model (docs/capacity.md prices it): the last request of each scenario.
+  let lastBody: RecordedBody | undefined;
+  const model = await startTimedModel((body) => {
+    lastBody = body;
+    return scriptFor(body, scenarioUsesTool);
+  });
+  const sizes: string[] = [];
   const search = await startFakeSearch();
   const mongo = await startMongoServer({ log: (m) => console.log(`[bench] ${m}`) });
   Object.assign(process.env, {
@@ -163,6 +169,11 @@ async function main(): Promise<void> {
       row.modelCalls.push(model.state.requests);
     }
     rows.push(row);
+    const chars = (v: unknown) => JSON.stringify(v ?? '').length;
+    sizes.push(
+      `${name}: system ${chars(lastBody?.system)} chars, tools ${chars((lastBody as { tools?: unknown } | undefined)?.tools)} chars, ` +
+        `messages ${chars(lastBody?.messages)} chars (${lastBody?.messages?.length ?? 0} messages)`,
+    );
   }
 
   const oneThread = await newThread();
@@ -183,6 +194,7 @@ async function main(): Promise<void> {
     );
   }
   console.log('\nThe follow-up thread grows by two messages per turn; the read of the whole thread is one round trip.');
+  console.log(`Model request of the last turn of each row (JSON characters):\n  ${sizes.join('\n  ')}`);
 
   await closeMongo();
   await model.close();

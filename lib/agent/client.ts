@@ -1,6 +1,7 @@
 /** The container's Anthropic client (one per container, explicit timeout and retries). */
 import Anthropic from '@anthropic-ai/sdk';
 import { assertModelKey, config } from '#lib/config.js';
+import { secret } from '#lib/secrets.js';
 
 // Only the functions that talk to the model need its key: checked when this module loads, so add-message fails at
 // cold start with a clear message while the other functions run without it.
@@ -13,6 +14,7 @@ assertModelKey(config);
 const LOCAL_PLACEHOLDER_KEY = 'local-no-key';
 
 let client: Anthropic | undefined;
+let clientKey: string | undefined;
 
 /**
  * The container's Anthropic client, created once and reused by every request. Explicit timeout (time to the
@@ -20,7 +22,10 @@ let client: Anthropic | undefined;
  * 10-minute / 2-retry defaults. No beta headers: prompt caching is generally available.
  */
 export function anthropicClient(): Anthropic {
-  const apiKey = config.ANTHROPIC_API_KEY ?? LOCAL_PLACEHOLDER_KEY;
+  const apiKey = secret('ANTHROPIC_API_KEY') ?? LOCAL_PLACEHOLDER_KEY;
+  // A rotated key (read again after its max age) gets a new client.
+  if (clientKey !== apiKey) client = undefined;
+  clientKey = apiKey;
   client ??= new Anthropic({
     apiKey,
     // SDK 1.x sends the key as `Authorization: Bearer`; the API prefers x-api-key when both are present, and

@@ -5,8 +5,10 @@
 import type { Readable } from 'node:stream';
 import type { Message } from '#lib/blocks/types.js';
 import { config } from '#lib/config.js';
+import { withDbBudget } from '#lib/db/retry.js';
 import { newId } from '#lib/ids.js';
 import { userRef } from '#lib/observability.js';
+import { secret } from '#lib/secrets.js';
 import { anthropicClient } from './client.js';
 import { encoderFor, replyFormat, type ReplyFormat, type TurnEvent } from './events.js';
 import { TurnStop } from './model-errors.js';
@@ -40,8 +42,14 @@ export interface Reply {
   settled: Promise<unknown>;
 }
 
-let tools: SearchTool[] | undefined;
-const searchTools = (): SearchTool[] => (tools ??= configuredTools(config));
+// Built per turn from the keys in hand, so a rotated (or newly created) key takes effect.
+const searchTools = (): SearchTool[] =>
+  configuredTools({
+    ...config,
+    KALIMAT_API_KEY: secret('KALIMAT_API_KEY'),
+    VECTARA_API_KEY: secret('VECTARA_API_KEY'),
+    USUL_API_TOKEN: secret('USUL_API_TOKEN'),
+  });
 
 const settings = (): ModelSettings => ({
   model: config.ANTHROPIC_MODEL,
@@ -91,7 +99,8 @@ export async function startReply(req: ReplyRequest): Promise<Reply> {
     replyId,
     signal: stop.signal,
     emit,
-    store: req.store,
+    // Each stored message gets a database budget of its own: the turn outlives the request's.
+    store: (m) => withDbBudget(() => req.store(m)),
     logContext: {
       route: 'POST /threads/{thread_id}',
       threadId: req.threadId,

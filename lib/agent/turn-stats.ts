@@ -1,6 +1,6 @@
 /** What one turn did (rounds, stored messages, model tokens, tool calls, duration), logged and published once at its end. */
 import type Anthropic from '@anthropic-ai/sdk';
-import { logger, metrics } from '#lib/observability.js';
+import { logger, publishRecord } from '#lib/observability.js';
 import { describeModelError, type StopReason } from './model-errors.js';
 import type { ToolCallReport } from './tools/index.js';
 
@@ -32,16 +32,16 @@ export class TurnStats {
     error?: unknown,
   ): void {
     const durationMs = Date.now() - this.startedAt;
-    const m = metrics.singleMetric();
-    m.addDimension('outcome', outcome);
-    m.addMetric('StreamDuration', 'Milliseconds', durationMs);
-    m.addMetric('ModelInputTokens', 'Count', this.tokens.input);
-    m.addMetric('ModelOutputTokens', 'Count', this.tokens.output);
-    m.addMetric('ModelCacheReadTokens', 'Count', this.tokens.cacheRead);
-    m.addMetric('ModelCacheWriteTokens', 'Count', this.tokens.cacheWrite);
-    m.addMetric('ToolCalls', 'Count', this.toolReports.length);
-    m.addMetric('ToolErrors', 'Count', this.toolReports.filter((r) => r.outcome !== 'ok').length);
-    m.addMetric('Rounds', 'Count', this.rounds);
+    publishRecord({ outcome }, [
+      ['StreamDuration', 'Milliseconds', durationMs],
+      ['ModelInputTokens', 'Count', this.tokens.input],
+      ['ModelOutputTokens', 'Count', this.tokens.output],
+      ['ModelCacheReadTokens', 'Count', this.tokens.cacheRead],
+      ['ModelCacheWriteTokens', 'Count', this.tokens.cacheWrite],
+      ['ToolCalls', 'Count', this.toolReports.length],
+      ['ToolErrors', 'Count', this.toolReports.filter((r) => r.outcome !== 'ok').length],
+      ['Rounds', 'Count', this.rounds],
+    ]);
     logger.info('assistant turn', {
       ...logContext,
       outcome,

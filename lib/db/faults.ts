@@ -1,13 +1,36 @@
 /** Which database failures are transient (retry, then 503) and which are a duplicate key. */
-import { MongoError, MongoNetworkError, MongoServerError, MongoServerSelectionError, MongoNetworkTimeoutError } from 'mongodb';
+import {
+  MongoError,
+  MongoNetworkError,
+  MongoNetworkTimeoutError,
+  MongoOperationTimeoutError,
+  MongoServerError,
+  MongoServerSelectionError,
+} from 'mongodb';
 import { ServiceUnavailableError } from '#lib/errors.js';
 
 const PG_UNAVAILABLE = new Set(['57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08004', '08006']);
 const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
 
-/** True for failures of a database that may pass: unreachable, overloaded, a dropped connection. */
+/** A database operation still unanswered when the request's time budget ran out (a hung server). */
+export class DatabaseTimeoutError extends Error {
+  constructor(operation: string) {
+    super(`database operation "${operation}" did not finish within the request's time budget`);
+    this.name = 'DatabaseTimeoutError';
+  }
+}
+
+/** True for failures of a database that may pass: unreachable, hung, overloaded, a dropped connection. */
 export function isTransientDependencyError(err: unknown): boolean {
-  if (err instanceof MongoServerSelectionError || err instanceof MongoNetworkError || err instanceof MongoNetworkTimeoutError) {
+  if (
+    err instanceof DatabaseTimeoutError ||
+    err instanceof MongoServerSelectionError ||
+    err instanceof MongoNetworkError ||
+    err instanceof MongoNetworkTimeoutError ||
+    err instanceof MongoOperationTimeoutError ||
+    // No connection free in the pool in time (every connection busy with a hung server); not exported by the driver.
+    (err instanceof MongoError && err.name === 'MongoWaitQueueTimeoutError')
+  ) {
     return true;
   }
   if (err instanceof MongoError) {

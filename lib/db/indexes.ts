@@ -8,23 +8,49 @@ import type { Db, IndexDescription } from 'mongodb';
 export const INDEXES: Record<string, IndexDescription[]> = {
   threads: [
     { key: { thread_id: 1 }, name: 'thread_id_unique', unique: true },
-    // Serves the list filter and its whole sort (updated_at, then thread_id as the tie-breaker).
-    { key: { user_id: 1, updated_at: -1, thread_id: -1 }, name: 'user_id_updated_at' },
+    // The list (lib/threads/mongo-store.ts): its filter (user_id, and a cursor's updated_at/thread_id), its whole sort
+    // (updated_at, thread_id breaking ties) and every field it returns (name, initial_source, created_at) are keys,
+    // so a real mongod answers it from the index alone (a covered query: 0 documents examined).
+    {
+      key: { user_id: 1, updated_at: -1, thread_id: -1, name: 1, initial_source: 1, created_at: 1 },
+      name: 'user_threads_list',
+    },
   ],
   // Overflow chunks of long threads, read in order (lib/threads/overflow.ts).
-  thread_message_chunks: [{ key: { thread_id: 1, seq: 1 }, name: 'thread_id_seq_unique', unique: true }],
+  thread_message_chunks: [
+    { key: { thread_id: 1, seq: 1 }, name: 'thread_id_seq_unique', unique: true },
+    // By user for erasure (lib/services/account.ts), which also sweeps chunks left without their thread.
+    { key: { user_id: 1 }, name: 'user_id' },
+  ],
+  // Rate-limit windows (lib/db/rate-limits.ts): removed after their window by TTL; by user for erasure.
+  rate_limits: [
+    { key: { expires_at: 1 }, name: 'expires_at_ttl', expireAfterSeconds: 0 },
+    { key: { user_id: 1 }, name: 'user_id' },
+  ],
   shared_threads: [
     { key: { share_id: 1 }, name: 'share_id_unique', unique: true },
     { key: { thread_id: 1 }, name: 'thread_id' },
+    // By owner for erasure (lib/services/account.ts).
+    { key: { user_id: 1 }, name: 'user_id' },
     // TTL: MongoDB removes a share once expires_at has passed (reads also check it, as TTL runs lazily).
     { key: { expires_at: 1 }, name: 'expires_at_ttl', expireAfterSeconds: 0 },
   ],
+};
+
+/** Indexes an earlier release created that a current one makes redundant: dropped once their successor exists. */
+const RETIRED: Record<string, string[]> = {
+  // Superseded by user_threads_list, whose first keys are the same (it serves every query this one served).
+  threads: ['user_id_updated_at'],
 };
 
 export async function ensureIndexes(db: Db): Promise<Record<string, string[]>> {
   const created: Record<string, string[]> = {};
   for (const [collection, specs] of Object.entries(INDEXES)) {
     created[collection] = await db.collection(collection).createIndexes(specs);
+  }
+  for (const [collection, names] of Object.entries(RETIRED)) {
+    const existing = new Set((await db.collection(collection).listIndexes().toArray()).map((i) => String(i.name)));
+    for (const name of names) if (existing.has(name)) await db.collection(collection).dropIndex(name);
   }
   return created;
 }

@@ -2,14 +2,24 @@
 import pg from 'pg';
 import { config } from '#lib/config.js';
 import { logger } from '#lib/observability.js';
+import { secret } from '#lib/secrets.js';
 
 let pool: pg.Pool | undefined;
+let poolUrl: string | undefined;
 
+/** The container's small pg pool for the legacy database, created on first use and again when the URL is rotated. */
 export function getLegacyPool(): pg.Pool {
-  if (!config.LEGACY_DATABASE_URL) throw new Error('LEGACY_DATABASE_URL is not configured');
+  const url = secret('LEGACY_DATABASE_URL');
+  if (!url) throw new Error('LEGACY_DATABASE_URL is not configured');
+  if (pool && poolUrl !== url) {
+    // Ends once its checked-out clients are released.
+    pool.end().catch(() => undefined);
+    pool = undefined;
+  }
   if (!pool) {
+    poolUrl = url;
     pool = new pg.Pool({
-      connectionString: config.LEGACY_DATABASE_URL,
+      connectionString: url,
       max: 2,
       idleTimeoutMillis: 30_000,
       connectionTimeoutMillis: config.MONGODB_TIMEOUT_MS,

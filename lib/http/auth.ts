@@ -3,8 +3,28 @@ import { errors as joseErrors, jwtVerify } from 'jose';
 import { config } from '#lib/config.js';
 import { UnauthorizedError } from '#lib/errors.js';
 import { isUuid } from '#lib/ids.js';
+import { secret, secrets } from '#lib/secrets.js';
 
-const secret = new TextEncoder().encode(config.SECRET_KEY);
+/**
+ * Routes that verify tokens need the key (a value, or its parameter): checked when such a route is built, so those
+ * functions fail at cold start with a clear message, while the public share page runs without the key.
+ */
+export function assertTokenKey(): void {
+  if (!secrets.has('SECRET_KEY')) {
+    throw new Error(`Invalid configuration:\n  SECRET_KEY: is required in stage "${config.STAGE}" (or SECRET_KEY_PARAM)`);
+  }
+}
+
+// Encoded once per key value: a rotated SECRET_KEY (read again after its max age) takes effect at once.
+let signingKey: { text: string; bytes: Uint8Array } | undefined;
+const verificationKey = (): Uint8Array => {
+  const text = secret('SECRET_KEY')!;
+  if (signingKey?.text !== text) signingKey = { text, bytes: new TextEncoder().encode(text) };
+  return signingKey.bytes;
+};
+
+/** The existing backend's tokens are a few hundred bytes; anything this long is refused before any work. */
+const MAX_TOKEN_CHARS = 8192;
 
 /**
  * Verifies `Authorization: Bearer <access token>` as the existing backend issues them
@@ -16,10 +36,11 @@ export async function authenticate(authorization: string | undefined): Promise<s
   const match = /^Bearer +([^\s]+)\s*$/i.exec(authorization);
   if (!match) throw new UnauthorizedError('Invalid authorization header format');
   const token = match[1]!;
+  if (token.length > MAX_TOKEN_CHARS) throw new UnauthorizedError('Could not validate credentials');
 
   let payload;
   try {
-    ({ payload } = await jwtVerify(token, secret, { algorithms: ['HS256'], requiredClaims: ['exp'] }));
+    ({ payload } = await jwtVerify(token, verificationKey(), { algorithms: ['HS256'], requiredClaims: ['exp'] }));
   } catch (err) {
     if (err instanceof joseErrors.JWTExpired) throw new UnauthorizedError('Token has expired');
     throw new UnauthorizedError('Could not validate credentials');

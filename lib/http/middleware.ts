@@ -5,18 +5,21 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { config } from '#lib/config.js';
-import { HttpError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '#lib/errors.js';
+import { HttpError, ValidationError } from '#lib/errors.js';
 import { logger, metrics, userRef } from '#lib/observability.js';
 import { classifyDependencyError } from '#lib/db/faults.js';
-import { authenticate } from './auth.js';
-
-/** Request bodies larger than this are refused with 413 (the contract's limit). */
-const MAX_BODY_BYTES = 256 * 1024;
+import { getMongoClient } from '#lib/db/mongo.js';
+import { takeRateLimit } from '#lib/db/rate-limits.js';
+import { withDbBudget } from '#lib/db/retry.js';
+import { secrets } from '#lib/secrets.js';
+import { assertTokenKey, authenticate } from './auth.js';
+import { readJsonBody } from './body.js';
+import type { RouteDoc } from './contract.js';
 
 /** Custom response headers browsers may read (CORS hides them otherwise). */
-const EXPOSED_HEADERS = ['X-Next-Cursor', 'X-Message-Id', 'X-Reply-Message-Id', 'Retry-After'];
+const EXPOSED_HEADERS = ['X-Next-Cursor', 'X-Message-Id', 'X-Reply-Message-Id', 'Retry-After', 'Content-Disposition'];
 
 export interface HttpResult {
   status: number;
@@ -33,11 +36,11 @@ export interface StreamResult {
   settled?: Promise<unknown>;
 }
 
-type AnySchema = z.ZodType;
+type AnySchema = z.ZodMiniType;
 type Out<S> = S extends AnySchema ? z.output<S> : undefined;
 
 export interface RouteSpec<P extends AnySchema | undefined, Q extends AnySchema | undefined, B extends AnySchema | undefined> {
-  /** Route name for logs and metrics, e.g. "GET /threads/{thread_id}". */
+  /** Method and path under /api/v3, e.g. "GET /threads/{thread_id}": the route in the document, logs and metrics. */
   route: string;
   /** Whether a bearer access token is required (default true). */
   auth?: boolean;
@@ -47,7 +50,14 @@ export interface RouteSpec<P extends AnySchema | undefined, Q extends AnySchema 
   body?: B;
   /** The path parameter holding a thread id, logged as `threadId` (default `thread_id`). */
   threadParam?: string;
+  /** false for a route that uses no database: no connection is opened for it (and it never answers 503). */
+  database?: boolean;
+  /** The route's contract (its responses), for the OpenAPI document and the contract tests; not used at run time. */
+  doc: RouteDoc;
 }
+
+/** A handler carries its route spec, so the OpenAPI document and the contract tests read the route from the code. */
+export type Routed<H> = H & { spec: RouteSpec<AnySchema | undefined, AnySchema | undefined, AnySchema | undefined> };
 
 export interface HttpRequest<P, Q, B> {
   /** The caller's user id from the access token ('' on public routes). */
@@ -82,7 +92,7 @@ const state = (request: { event: APIGatewayProxyEvent }): Internal => {
 };
 
 /** Turns zod issues into one short message that never echoes the input. */
-function describeIssues(error: z.ZodError, where: string): string {
+function describeIssues(error: z.core.$ZodError, where: string): string {
   const parts = error.issues.slice(0, 3).map((issue) => {
     const at = issue.path.length ? issue.path.join('.') : where;
     return `${at}: ${issue.message}`;
@@ -94,22 +104,6 @@ function parse<S extends AnySchema>(schema: S, value: unknown, where: string): z
   const result = schema.safeParse(value);
   if (!result.success) throw new ValidationError(describeIssues(result.error, where));
   return result.data;
-}
-
-/** JSON body rules: 413 over the limit, 415 when not JSON, 400 when malformed. An absent body is `undefined`. */
-function readJsonBody(event: APIGatewayProxyEvent): unknown {
-  const raw = event.body;
-  if (raw === null || raw === undefined || raw === '') return undefined;
-  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
-  if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) throw new PayloadTooLargeError(MAX_BODY_BYTES);
-  const contentType = event.headers?.['content-type'] ?? '';
-  if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(contentType)) throw new UnsupportedMediaTypeError();
-  if (text.trim() === '') return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new ValidationError('Malformed JSON body');
-  }
 }
 
 const observe = (route: string, threadParam: string): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => {
@@ -160,6 +154,11 @@ const errorResponder = (): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyRe
   },
 });
 
+/** Deployed stages: the function's secrets are read before its first request and again once older than their max age. */
+const loadSecrets = (): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => ({
+  before: () => secrets.refresh(),
+});
+
 const parseRequest = (
   spec: RouteSpec<AnySchema | undefined, AnySchema | undefined, AnySchema | undefined>,
 ): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => ({
@@ -171,6 +170,8 @@ const parseRequest = (
     s.path = spec.path ? parse(spec.path, event.pathParameters ?? {}, 'path') : undefined;
     s.query = spec.query ? parse(spec.query, event.queryStringParameters ?? {}, 'query') : undefined;
     s.body = spec.body ? parse(spec.body, readJsonBody(event), 'body') : undefined;
+    // Every authenticated change counts against the caller's write limit (valid requests only; 429 past it).
+    if (s.userId && event.httpMethod !== 'GET') await takeRateLimit(s.userId, 'writes');
   },
 });
 
@@ -185,7 +186,17 @@ function compose<P extends AnySchema | undefined, Q extends AnySchema | undefine
   spec: RouteSpec<P, Q, B>,
   inner: (event: APIGatewayProxyEvent, context: Context) => Promise<unknown>,
 ) {
-  return middy(inner, { timeoutEarlyInMillis: 0 })
+  if (spec.auth !== false) assertTokenKey();
+  // Cold start: the MongoDB connection opens while the container finishes initialising and the first request is
+  // parsed and authenticated, instead of after (MongoDB's guidance for Lambda: connect outside the handler). A
+  // failure here is left to the request, whose first database call connects afresh (getMongoClient clears it).
+  if (spec.database !== false) {
+    void secrets
+      .refresh()
+      .then(getMongoClient)
+      .catch(() => undefined);
+  }
+  const handler = middy(inner, { timeoutEarlyInMillis: 0 })
     .use(httpHeaderNormalizer())
     .use(observe(spec.route, spec.threadParam ?? 'thread_id'))
     .use(
@@ -199,7 +210,11 @@ function compose<P extends AnySchema | undefined, Q extends AnySchema | undefine
       }),
     )
     .use(errorResponder())
+    // A route that verifies no token and uses no database (the OpenAPI document) needs no secret.
+    .use(spec.auth !== false || spec.database !== false ? [loadSecrets()] : [])
     .use(parseRequest(spec));
+  // All of the request's database work (rate-limit counters included) shares one time budget from its arrival.
+  return (event: APIGatewayProxyEvent, context: Context) => withDbBudget(() => handler(event, context));
 }
 
 function requestOf<P, Q, B>(event: APIGatewayProxyEvent, context: Context): HttpRequest<P, Q, B> {
@@ -224,7 +239,8 @@ export function withHttp<
   Q extends AnySchema | undefined = undefined,
   B extends AnySchema | undefined = undefined,
 >(spec: RouteSpec<P, Q, B>, fn: (req: HttpRequest<Out<P>, Out<Q>, Out<B>>) => Promise<HttpResult>) {
-  return compose(spec, async (event, context) => toResponse(await fn(requestOf(event, context))));
+  const handler = compose(spec, async (event, context) => toResponse(await fn(requestOf(event, context))));
+  return Object.assign(handler, { spec }) as Routed<typeof handler>;
 }
 
 /**
@@ -245,7 +261,7 @@ export function withStreamingHttp<
     if (settled) settling.set(event, settled);
     return response;
   });
-  return awslambda.streamifyResponse<APIGatewayProxyEvent, void>(async (event, responseStream, context) => {
+  const handler = awslambda.streamifyResponse<APIGatewayProxyEvent, void>(async (event, responseStream, context) => {
     const { body, ...prelude } = (await composed(event, context)) as StreamResult;
     const out = awslambda.HttpResponseStream.from(responseStream, prelude);
     const source = typeof body === 'string' ? Readable.from(body ? [body] : []) : body;
@@ -255,4 +271,5 @@ export function withStreamingHttp<
       await settling.get(event)?.catch(() => undefined);
     }
   });
+  return Object.assign(handler, { spec }) as Routed<typeof handler>;
 }

@@ -34,3 +34,12 @@ export async function isFullyMigrated(userId: string, now = new Date()): Promise
   );
   return mark !== null && mark.marked_at.getTime() <= now.getTime() - MARK_SETTLE_MS;
 }
+
+/**
+ * Erasure: the user's mark goes with the rest of their data (its id is theirs). Harmless to the list: a user with
+ * no mark is asked of PostgreSQL, where erasure left nothing; the next migration run marks them again only while
+ * the legacy `users` table still lists them.
+ */
+export async function deleteMigratedMark(userId: string): Promise<void> {
+  await withDbRetry('erase.migrated', async () => (await migratedUsersCollection()).deleteOne({ _id: userId }));
+}

@@ -2,7 +2,7 @@
 import { logger, metrics } from '#lib/observability.js';
 
 /** What the hybrid layer did with the legacy store: one metric dimension value each. */
-export type LegacyOperation = 'list' | 'get' | 'rename' | 'delete' | 'copy' | 'share-read';
+export type LegacyOperation = 'list' | 'get' | 'rename' | 'delete' | 'copy' | 'share-read' | 'share-revoke' | 'erase';
 
 /** At most this many thread ids go into one log line (a list may hold hundreds of legacy threads). */
 const MAX_LOGGED_IDS = 50;

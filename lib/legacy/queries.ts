@@ -199,6 +199,28 @@ export async function selectShare(db: Queryable, shareId: string): Promise<strin
   return rows[0]?.content ?? null;
 }
 
+/** Deletes a legacy share row; whether there was one. */
+export async function deleteShareRow(db: Queryable, shareId: string): Promise<boolean> {
+  const { rowCount } = await db.query('DELETE FROM share WHERE id = $1::uuid', [shareId]);
+  return (rowCount ?? 0) > 0;
+}
+
+/**
+ * Deletes a legacy share row only when it is `userId`'s: the row names no owner, so its owner is the owner of the
+ * thread its messages (`rowIds`, read from its content) belong to. At least one of them must still exist, and none
+ * may belong to another user's thread. Check and delete are one statement.
+ */
+export async function deleteOwnedShareRow(db: Queryable, shareId: string, userId: string, rowIds: number[]): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `DELETE FROM share s
+      WHERE s.id = $1::uuid
+        AND EXISTS (SELECT 1 FROM messages m JOIN threads t ON t.id = m.thread_id WHERE m.id = ANY($3::int[]) AND t.user_id = $2::uuid)
+        AND NOT EXISTS (SELECT 1 FROM messages m JOIN threads t ON t.id = m.thread_id WHERE m.id = ANY($3::int[]) AND t.user_id <> $2::uuid)`,
+    [shareId, userId, rowIds],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
 /** `created_at` of message rows by id (the legacy share content carries none). */
 export async function selectMessageTimes(db: Queryable, ids: number[]): Promise<Map<number, Date>> {
   if (ids.length === 0) return new Map();
@@ -207,4 +229,81 @@ export async function selectMessageTimes(db: Queryable, ids: number[]): Promise<
     [ids],
   );
   return new Map(rows.map((r) => [r.id, r.created_at]));
+}
+
+/**
+ * Deletes up to `limit` of the user's threads with their messages and feedback, in one statement (as
+ * deleteThreadRows, for a batch): what was deleted. Fewer threads than `limit` means the user had no more.
+ */
+export async function deleteUserThreadRows(
+  db: Queryable,
+  userId: string,
+  limit: number,
+): Promise<{ threads: number; messages: number; feedback: number }> {
+  const { rows } = await db.query<{ threads: number; messages: number; feedback: number }>(
+    `WITH t AS (SELECT id FROM threads WHERE user_id = $1::uuid ORDER BY id LIMIT $2 FOR UPDATE),
+          f AS (DELETE FROM feedback
+                 WHERE thread_id IN (SELECT id FROM t)
+                    OR message_id IN (SELECT m.id FROM messages m WHERE m.thread_id IN (SELECT id FROM t))
+                RETURNING 1),
+          m AS (DELETE FROM messages WHERE thread_id IN (SELECT id FROM t) RETURNING 1),
+          d AS (DELETE FROM threads WHERE id IN (SELECT id FROM t) RETURNING 1)
+     SELECT (SELECT COUNT(*) FROM d)::int AS threads, (SELECT COUNT(*) FROM m)::int AS messages,
+            (SELECT COUNT(*) FROM f)::int AS feedback`,
+    [userId, limit],
+  );
+  return rows[0] ?? { threads: 0, messages: 0, feedback: 0 };
+}
+
+/** The user's threads and message rows (a dry run of erasure). */
+export async function countUserThreadRows(db: Queryable, userId: string): Promise<{ threads: number; messages: number }> {
+  const { rows } = await db.query<{ threads: number; messages: number }>(
+    `SELECT (SELECT COUNT(*) FROM threads WHERE user_id = $1::uuid)::int AS threads,
+            (SELECT COUNT(*) FROM messages m JOIN threads t ON t.id = m.thread_id WHERE t.user_id = $1::uuid)::int AS messages`,
+    [userId],
+  );
+  return rows[0] ?? { threads: 0, messages: 0 };
+}
+
+/**
+ * The message row ids a legacy share's content names: each entry of its `messages` list is an object opening with
+ * `"id": <row id>, "role": ...` (the old backend's `json.dumps` of `get_thread()`; quoted ids too). Read in SQL so
+ * erasure never pulls share contents over the wire; lib/legacy/share.ts reads the same ids with JSON.parse.
+ */
+export const SHARE_MESSAGE_ID_RE = String.raw`\{\s*"id"\s*:\s*"?([0-9]{1,9})"?\s*,\s*"role"\s*:`;
+
+/**
+ * The legacy shares of a user. A `share` row names no owner: it is the user's when the message rows its content
+ * names still exist and every one of them is in one of the user's threads (the rule share revocation uses). Only
+ * while the user still has threads in SQL; afterwards nothing ties a row to them. Scans `share` (no index can
+ * serve it), skipped at once for a user without SQL threads.
+ */
+const USER_SHARES = `
+  WITH owner AS (SELECT 1 FROM threads WHERE user_id = $1::uuid LIMIT 1),
+       refs AS (SELECT s.id AS share_id, (r.m)[1]::int AS message_id
+                  FROM share s CROSS JOIN LATERAL regexp_matches(s.content, $2, 'g') AS r(m)
+                 WHERE EXISTS (SELECT 1 FROM owner)),
+       owned AS (SELECT refs.share_id
+                   FROM refs JOIN messages m ON m.id = refs.message_id JOIN threads t ON t.id = m.thread_id
+                  GROUP BY refs.share_id
+                 HAVING bool_and(t.user_id = $1::uuid))`;
+
+/** Deletes the user's legacy shares (see USER_SHARES), and the rows of `alsoIds` (shares proved theirs elsewhere). */
+export async function deleteUserShareRows(db: Queryable, userId: string, alsoIds: string[]): Promise<number> {
+  const { rowCount } = await db.query(
+    `${USER_SHARES}
+     DELETE FROM share WHERE id IN (SELECT share_id FROM owned) OR id = ANY($3::uuid[])`,
+    [userId, SHARE_MESSAGE_ID_RE, alsoIds],
+  );
+  return rowCount ?? 0;
+}
+
+/** How many legacy shares deleteUserShareRows would delete (a dry run of erasure). */
+export async function countUserShareRows(db: Queryable, userId: string, alsoIds: string[]): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    `${USER_SHARES}
+     SELECT COUNT(*)::int AS n FROM share WHERE id IN (SELECT share_id FROM owned) OR id = ANY($3::uuid[])`,
+    [userId, SHARE_MESSAGE_ID_RE, alsoIds],
+  );
+  return rows[0]?.n ?? 0;
 }

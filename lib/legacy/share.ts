@@ -1,7 +1,7 @@
 /**
  * Legacy shares: the SQL `share` table (UUID id, `content` = JSON text of the SQL-era `get_thread()` output,
  * `{thread_name, messages: [{id, role, content: string | blocks}]}`), served by GET /api/v3/share/{id} when no
- * MongoDB share matches. The display text the old backend froze is turned into block messages; the rows hold no
+ * MongoDB share matches, and revoked by the owner of their thread. The display text the old backend froze is turned into block messages; the rows hold no
  * times, so each message's `created_at` is read from its `messages` row when that still exists (else null).
  */
 import type { Block, Message } from '#lib/blocks/types.js';
@@ -10,7 +10,7 @@ import { isObj } from '#lib/json.js';
 import type { PublicShare } from '#lib/share/snapshot.js';
 import { recordLegacyFallback } from './observe.js';
 import { shareRef } from '#lib/observability.js';
-import { legacyDb, selectMessageTimes, selectShare } from './queries.js';
+import { deleteOwnedShareRow, deleteShareRow, legacyDb, selectMessageTimes, selectShare } from './queries.js';
 
 /** Blocks of a frozen share message: a string is one text block; a list keeps its typed blocks; blank text goes. */
 function shareBlocks(content: unknown): Block[] {
@@ -65,4 +65,26 @@ export async function readLegacyShare(shareId: string): Promise<PublicShare | nu
   }
   recordLegacyFallback('share-read', { shareRef: shareRef(shareId), messages: parsed.share.messages.length });
   return parsed.share;
+}
+
+/**
+ * Revokes a legacy share: deletes its SQL row. With `ownerId`, only when that user owns the thread its messages
+ * come from (the row names no owner; see deleteOwnedShareRow); without, the caller has proved ownership another
+ * way. Whether a row was deleted.
+ */
+export async function revokeLegacyShare(shareId: string, ownerId: string | undefined): Promise<boolean> {
+  const db = legacyDb();
+  let rowIds: number[] = [];
+  if (ownerId !== undefined) {
+    const content = await withDbRetry('legacy.share', () => selectShare(db, shareId));
+    rowIds = (content === null ? null : parseLegacyShare(shareId, content))?.rowIds ?? [];
+    if (rowIds.length === 0) return false;
+  }
+  const deleted = await withDbRetry('legacy.share.revoke', async (attempt) => {
+    if (await (ownerId === undefined ? deleteShareRow(db, shareId) : deleteOwnedShareRow(db, shareId, ownerId, rowIds))) return true;
+    // A retry after an ambiguous failure may find the row gone: the first attempt deleted it.
+    return attempt > 0 && (await selectShare(db, shareId)) === null;
+  });
+  if (deleted) recordLegacyFallback('share-revoke', { shareRef: shareRef(shareId) });
+  return deleted;
 }

@@ -3,12 +3,22 @@
  * start the assistant's reply on the thread's history.
  */
 import type { Block, Message, Role } from '#lib/blocks/types.js';
-import { startReply, type Reply } from '#lib/agent/reply.js';
+import type { Reply } from '#lib/agent/reply.js';
+import { assertModelKey, config } from '#lib/config.js';
+import { takeRateLimit } from '#lib/db/rate-limits.js';
+import { withDbBudget } from '#lib/db/retry.js';
 import { NotFoundError } from '#lib/errors.js';
+import { logger } from '#lib/observability.js';
 import { newId } from '#lib/ids.js';
-import { firstNamingMessage } from '#lib/threads/names.js';
+import { firstNamingMessage, nameFrom } from '#lib/threads/names.js';
 import type { AddMessageInput } from './schemas.js';
-import { appendMessages, nameThreadFrom, THREAD_NOT_FOUND, threadForAppend } from './threads.js';
+import { appendMessages, THREAD_NOT_FOUND, threadForAppend } from './threads.js';
+import { primaryStore } from './wiring.js';
+
+// The model key is checked at cold start (a bad deployment fails at once); the assistant's code (the Anthropic SDK
+// with it) loads with the first reply, so a `respond: false` request never loads it.
+assertModelKey(config);
+const agent = () => import('#lib/agent/reply.js');
 
 export interface AddMessageOptions {
   accept?: string;
@@ -37,24 +47,56 @@ export async function addMessage(
 ): Promise<AddMessageResult> {
   const message = newMessage(userId, input.role, input.content);
   if (!input.respond) {
-    if (!(await appendMessages(userId, threadId, [message]))) throw new NotFoundError(THREAD_NOT_FOUND);
-    if (message.role === 'user') await nameThreadFrom(userId, threadId, message);
+    // One round trip: the append names the thread in the same command when it has no name yet.
+    const name = message.role === 'user' ? nameFrom(message) || undefined : undefined;
+    if (!(await appendMessages(userId, threadId, [message], { name }))) throw new NotFoundError(THREAD_NOT_FOUND);
     return { stored: message };
   }
+  // A turn costs model tokens: past the caller's limit nothing is stored and the model is not called.
+  await takeRateLimit(userId, 'turns');
   const thread = await threadForAppend(userId, threadId);
-  const [stored] = await Promise.all([
-    appendMessages(userId, threadId, [message]),
-    // Named from its first user message (an imported thread may have one already).
-    thread.name === null ? nameThreadFrom(userId, threadId, firstNamingMessage(thread.messages) ?? message) : undefined,
-  ]);
-  if (!stored) throw new NotFoundError(THREAD_NOT_FOUND);
-  const reply = await startReply({
-    userId,
-    threadId,
-    history: thread.messages,
-    userMessage: message,
-    store: (m) => appendMessages(userId, threadId, [m]),
-    ...opts,
-  });
-  return { userMessage: message, reply };
+  // Named from its first user message (an imported thread may have one already).
+  const name = thread.name === null ? nameFrom(firstNamingMessage(thread.messages) ?? message) || undefined : undefined;
+  // The user message takes the thread's reply lease in the same update: one reply at a time per thread.
+  const lease = { id: newId(), until: leaseEnd() };
+  if (!(await appendMessages(userId, threadId, [message], { lease, name }))) throw new NotFoundError(THREAD_NOT_FOUND);
+  const hold = holdLease(threadId, lease.id);
+  try {
+    const { startReply } = await agent();
+    const reply = await startReply({
+      userId,
+      threadId,
+      history: thread.messages,
+      userMessage: message,
+      store: (m) => appendMessages(userId, threadId, [m], { lease: { id: lease.id } }),
+      ...opts,
+    });
+    // The lease ends once the turn's last message is stored; the invocation lasts until it has.
+    return { userMessage: message, reply: { ...reply, settled: reply.settled.finally(hold.release) } };
+  } catch (err) {
+    await hold.release();
+    throw err;
+  }
+}
+
+const leaseEnd = () => new Date(Date.now() + config.REPLY_LEASE_MS);
+
+/** Renews a reply's lease while it runs (a crashed reply's lease simply expires), and releases it at the end. */
+function holdLease(threadId: string, leaseId: string): { release(): Promise<void> } {
+  const renew = setInterval(() => {
+    // Its own database budget: the timer outlives the request that started it.
+    withDbBudget(() => primaryStore.renewReplyLease(threadId, leaseId, leaseEnd())).catch((err: unknown) => {
+      logger.warn('renewing the reply lease failed', { threadId, error: (err as Error).name });
+    });
+  }, config.REPLY_LEASE_MS / 3);
+  renew.unref();
+  return {
+    release: async () => {
+      clearInterval(renew);
+      await withDbBudget(() => primaryStore.releaseReplyLease(threadId, leaseId)).catch((err: unknown) => {
+        // It expires by itself; the thread is only busy until then.
+        logger.warn('releasing the reply lease failed', { threadId, error: (err as Error).name });
+      });
+    },
+  };
 }

@@ -10,7 +10,7 @@ import { newId } from '#lib/ids.js';
 import { logger, metrics } from '#lib/observability.js';
 import { decodeCursor } from '#lib/threads/cursor.js';
 import { mergePage, type MergeSource } from '#lib/threads/merge.js';
-import { nameFrom } from '#lib/threads/names.js';
+import type { AppendOptions } from '#lib/threads/mongo-store.js';
 import type { FallbackListRead, MessagePage, Source, ThreadRecord, ThreadSummary } from '#lib/threads/types.js';
 import { legacyLayer, primaryStore } from './wiring.js';
 
@@ -40,7 +40,7 @@ const LEGACY_GAP_ALLOWANCE = 100;
  * never in neither. Each store returns up to limit+1 threads after the cursor; the merge (lib/threads/merge.ts)
  * takes the first `limit`, and stops early where the legacy read stopped knowing.
  */
-export async function listThreads(userId: string, opts: { limit?: number; cursor?: string }): Promise<ThreadListPage> {
+export async function listThreads(userId: string, opts: { limit?: number; cursor?: string; complete?: boolean }): Promise<ThreadListPage> {
   const after = opts.cursor ? decodeCursor(opts.cursor) : undefined;
   const limit = Math.min(opts.limit ?? LIST_MAX, LIST_MAX);
   const fetch = limit + 1;
@@ -58,8 +58,9 @@ export async function listThreads(userId: string, opts: { limit?: number; cursor
   try {
     legacy = await fallback.list(userId, { limit: fetch + LEGACY_GAP_ALLOWANCE, after });
   } catch (err) {
-    // MongoDB is the primary store: its failure is the request's. A legacy outage only hides legacy threads.
-    if (!isTransientDependencyError(err)) throw err;
+    // MongoDB is the primary store: its failure is the request's. A legacy outage only hides legacy threads,
+    // unless the caller needs every thread (`complete`: the export must never be silently short).
+    if (opts.complete || !isTransientDependencyError(err)) throw err;
     logger.warn('legacy store unavailable, listing MongoDB threads only', { error: (err as Error).message });
     metrics.addMetric('LegacyUnavailable', 'Count', 1);
   }
@@ -125,23 +126,13 @@ export async function threadForAppend(userId: string, threadId: string): Promise
 
 /**
  * Appends messages to the caller's thread with one `$push` (a legacy thread is copied into MongoDB first, then
- * appended to); false when the caller has no such thread in any store.
+ * appended to); false when the caller has no such thread in any store. 409 while another reply holds the thread,
+ * `opts.lease` (see the MongoDB store). With `opts.name`, an unnamed thread is named in the same command (the name
+ * is cosmetic: the next user message names it if this one could not).
  */
-export async function appendMessages(userId: string, threadId: string, messages: Message[]): Promise<boolean> {
+export async function appendMessages(userId: string, threadId: string, messages: Message[], opts: AppendOptions = {}): Promise<boolean> {
   const at = messages[messages.length - 1]?.created_at ?? new Date();
-  if (await primaryStore.appendMessages(userId, threadId, messages, at)) return true;
+  if (await primaryStore.appendMessages(userId, threadId, messages, at, opts)) return true;
   if (!(await copyFromFallback(userId, threadId))) return false;
-  return primaryStore.appendMessages(userId, threadId, messages, at);
-}
-
-/** Names an unnamed thread from a user message (its text, cut to 100 characters); a failure is only logged. */
-export async function nameThreadFrom(userId: string, threadId: string, message: Message): Promise<void> {
-  const name = nameFrom(message);
-  if (!name) return;
-  try {
-    await primaryStore.nameIfUnset(userId, threadId, name);
-  } catch (err) {
-    // The name is cosmetic: the message is stored; the next message names the thread.
-    logger.warn('naming the thread failed', { error: err as Error });
-  }
+  return primaryStore.appendMessages(userId, threadId, messages, at, opts);
 }

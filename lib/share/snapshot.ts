@@ -5,7 +5,7 @@ import { isDuplicateKey } from '#lib/db/faults.js';
 import { getDb } from '#lib/db/mongo.js';
 import { withDbRetry } from '#lib/db/retry.js';
 import { HttpError } from '#lib/errors.js';
-import { newShareId } from '#lib/ids.js';
+import { isUuid, newShareId } from '#lib/ids.js';
 import { messageBytes } from '#lib/threads/overflow.js';
 import type { ThreadRecord } from '#lib/threads/types.js';
 
@@ -101,4 +101,67 @@ export async function findShare(shareId: string, now = new Date()): Promise<Publ
     expires_at: doc.expires_at,
     messages: doc.snapshot.messages,
   };
+}
+
+/** A share as its owner's list shows it. */
+export interface ShareSummary {
+  share_id: string;
+  /** null for a legacy share copied by the migration (the old backend recorded no time). */
+  created_at: Date | null;
+  expires_at: Date | null;
+}
+
+const active = (now: Date) => ({ $or: [{ expires_at: null }, { expires_at: { $gt: now } }] });
+
+/** The owner's unexpired shares of a thread, newest first. */
+export async function activeSharesOf(userId: string, threadId: string, now = new Date()): Promise<ShareSummary[]> {
+  return withDbRetry('shares.list', async () =>
+    (await sharesCollection())
+      .find({ thread_id: threadId, user_id: userId, ...active(now) }, { projection: { _id: 0, share_id: 1, created_at: 1, expires_at: 1 } })
+      .sort({ created_at: -1, share_id: -1 })
+      .toArray(),
+  );
+}
+
+/** Whether `userId` owns an unexpired share with this id. */
+export async function ownsActiveShare(userId: string, shareId: string, now = new Date()): Promise<boolean> {
+  return withDbRetry(
+    'shares.owner',
+    async () => (await (await sharesCollection()).countDocuments({ share_id: shareId, user_id: userId, ...active(now) }, { limit: 1 })) > 0,
+  );
+}
+
+/**
+ * Deletes a share: the owner's unexpired share when `owner` is given, else every copy under that id (the caller
+ * has proved ownership another way). Whether one was deleted; a retry after an ambiguous failure that finds it
+ * gone counts as deleted.
+ */
+export async function deleteShare(shareId: string, owner: { userId: string; now: Date } | undefined): Promise<boolean> {
+  return withDbRetry('shares.delete', async (attempt) => {
+    const col = await sharesCollection();
+    const filter = owner ? { share_id: shareId, user_id: owner.userId, ...active(owner.now) } : { share_id: shareId };
+    if ((await col.deleteMany(filter)).deletedCount > 0) return true;
+    return attempt > 0 && owner !== undefined && (await col.countDocuments({ share_id: shareId }, { limit: 1 })) === 0;
+  });
+}
+
+/**
+ * Erasure (lib/services/account.ts): the ids of the user's shares that carry a legacy share's UUID (copies the
+ * migration made of SQL `share` rows), whose SQL rows must go too. Ids only.
+ */
+export async function legacyShareIdsOf(userId: string): Promise<string[]> {
+  const docs = await withDbRetry('erase.shares.ids', async () =>
+    (await sharesCollection()).find({ user_id: userId }, { projection: { _id: 0, share_id: 1 } }).toArray(),
+  );
+  return docs.map((d) => d.share_id).filter(isUuid);
+}
+
+/** Deletes every share the user created, expired or not (erasure); how many went. */
+export async function deleteSharesOf(userId: string): Promise<number> {
+  return (await withDbRetry('erase.shares', async () => (await sharesCollection()).deleteMany({ user_id: userId }))).deletedCount;
+}
+
+/** How many shares the user has in MongoDB (a dry run of erasure). */
+export async function countSharesOf(userId: string): Promise<number> {
+  return withDbRetry('erase.shares.count', async () => (await sharesCollection()).countDocuments({ user_id: userId }));
 }

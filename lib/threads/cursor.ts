@@ -1,5 +1,5 @@
 /** The opaque keyset cursor of the thread list and the list order it encodes. */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ValidationError } from '#lib/errors.js';
 
 /** Keyset position in the thread list (newest first: updated_at desc, then thread_id desc). */
@@ -10,7 +10,7 @@ export interface ListCursor {
 
 const CursorSchema = z.strictObject({
   u: z.iso.datetime(),
-  t: z.string().regex(/^[0-9a-f-]{36}$/),
+  t: z.string().check(z.regex(/^[0-9a-f-]{36}$/)),
 });
 
 export function encodeCursor(c: ListCursor): string {

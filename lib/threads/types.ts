@@ -5,6 +5,18 @@ export const SOURCES = ['web', 'ios', 'android', 'whatsapp', 'mcp'] as const;
 export type Source = (typeof SOURCES)[number];
 type Storage = 'mongodb' | 'legacy';
 
+/** Feedback classes of the Ansari app (the legacy `feedback_class` enum). */
+export const FEEDBACK_CLASSES = ['thumbsup', 'thumbsdown', 'redflag'] as const;
+export type FeedbackClass = (typeof FEEDBACK_CLASSES)[number];
+
+/** Feedback embedded in an assistant message (`messages[].feedback`), private to the thread's owner. */
+export interface Feedback {
+  class: FeedbackClass;
+  comment: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
 /** A thread document in the `threads` collection. */
 export interface ThreadDoc {
   thread_id: string;
@@ -19,6 +31,10 @@ export interface ThreadDoc {
   size_bytes?: number;
   /** How many overflow chunks hold this thread's oldest messages. */
   overflow_chunks?: number;
+  /** Counts in-place edits of embedded messages (feedback), so a spill never moves a stale copy (see overflow.ts). */
+  edit_seq?: number;
+  /** The running reply's lease (lib/threads/mongo-store.ts): while it lasts, only that reply appends. */
+  reply?: { lease: string; until: Date };
   /** Set on a thread copied from the legacy PostgreSQL store (on write or by the migration); never sent to clients. */
   origin?: LegacyOrigin;
 }

@@ -4,6 +4,7 @@
  * Writable, and `HttpResponseStream.from` carries the status and headers (the prelude) out of band.
  */
 import { Writable } from 'node:stream';
+import { InvokeStore, InvokeStoreBase } from '@aws/lambda-invoke-store';
 
 export interface Prelude {
   statusCode?: number;
@@ -39,9 +40,11 @@ type StreamHandler = (event: unknown, stream: LocalResponseStream, context: unkn
 const STREAMING = Symbol.for('ansari.streamingHandler');
 
 export function installAwsLambdaPolyfill(): void {
-  const g = globalThis as { awslambda?: unknown };
-  if (g.awslambda) return;
-  g.awslambda = {
+  // Other modules (the Lambda invoke store) may have created the global already: add to it.
+  const g = globalThis as { awslambda?: Record<string, unknown> };
+  g.awslambda ??= {};
+  if (g.awslambda.streamifyResponse) return;
+  Object.assign(g.awslambda, {
     streamifyResponse: (fn: StreamHandler) => Object.assign(fn, { [STREAMING]: true }),
     HttpResponseStream: {
       from: (stream: LocalResponseStream, prelude: Prelude) => {
@@ -49,7 +52,19 @@ export function installAwsLambdaPolyfill(): void {
         return stream;
       },
     },
-  };
+  });
+}
+
+/**
+ * Runs invocations concurrently in one process the way Lambda managed instances do: each in its own invoke-store
+ * context (AWS_LAMBDA_MAX_CONCURRENCY set), so Powertools keeps log keys, Lambda context and metric dimensions per
+ * invocation instead of letting concurrent requests overwrite each other's.
+ */
+export async function concurrentInvoker(): Promise<<T>(requestId: string, invoke: () => Promise<T>) => Promise<T>> {
+  process.env.AWS_LAMBDA_MAX_CONCURRENCY ??= '64';
+  installAwsLambdaPolyfill();
+  const store = await InvokeStore.getInstanceAsync(true);
+  return (requestId, invoke) => store.run({ [InvokeStoreBase.PROTECTED_KEYS.REQUEST_ID]: requestId }, invoke);
 }
 
 export const isStreamingHandler = (fn: unknown): boolean =>

@@ -1,6 +1,10 @@
-/** Calls real handlers with API Gateway REST (v1) events and a fake Lambda context. */
+/**
+ * Calls real handlers with API Gateway REST (v1) events and a fake Lambda context. Every response is checked
+ * against docs/openapi.json for the handler's route (contract tests, #support/contract.ts).
+ */
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { checkContract, type ObservedResponse } from '#support/contract.js';
 import { LocalResponseStream, type Prelude } from '#support/lambda-streaming.js';
 
 export interface CallOptions {
@@ -13,6 +17,8 @@ export interface CallOptions {
   token?: string;
   /** An object is sent as JSON; a string is sent as is. */
   body?: unknown;
+  /** The body string is base64 (as API Gateway sends binary media types). */
+  isBase64Encoded?: boolean;
 }
 
 export interface CallResult {
@@ -43,7 +49,7 @@ function apiEvent(opts: CallOptions = {}): APIGatewayProxyEvent {
     pathParameters: opts.pathParameters ?? null,
     stageVariables: null,
     body,
-    isBase64Encoded: false,
+    isBase64Encoded: opts.isBase64Encoded ?? false,
     requestContext: {
       accountId: '123456789012',
       apiId: 'test',
@@ -92,9 +98,16 @@ const parseJson = (body: string) => {
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<unknown>;
 
+/** The handler's route spec (`withHttp` attaches it): the response must be one its document entry describes. */
+function checked<R extends ObservedResponse>(handler: unknown, opts: CallOptions, res: R): R {
+  const route = (handler as { spec?: { route: string } }).spec?.route;
+  if (route) checkContract(route, opts.method ?? 'GET', res);
+  return res;
+}
+
 export async function call(handler: unknown, opts: CallOptions = {}): Promise<CallResult> {
   const res = (await (handler as Handler)(apiEvent(opts), lambdaContext())) as APIGatewayProxyResult;
-  return { status: res.statusCode, headers: lower(res.headers), body: res.body, json: parseJson(res.body) };
+  return checked(handler, opts, { status: res.statusCode, headers: lower(res.headers), body: res.body, json: parseJson(res.body) });
 }
 
 export interface StreamCallResult extends CallResult {
@@ -124,5 +137,11 @@ export async function callStreaming(
   );
   await (handler as StreamHandler)(apiEvent(opts), stream, lambdaContext(900_000)).catch(() => undefined);
   const body = chunks.join('');
-  return { status: prelude.statusCode ?? 200, headers: lower(prelude.headers), body, json: parseJson(body), chunks };
+  return checked(handler, opts, {
+    status: prelude.statusCode ?? 200,
+    headers: lower(prelude.headers),
+    body,
+    json: parseJson(body),
+    chunks,
+  });
 }

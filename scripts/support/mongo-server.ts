@@ -19,13 +19,17 @@ export interface MongoServerHandle {
   stop(): Promise<void>;
   /** Starts the server again on the same port (fault tests); in-memory data does not survive. */
   restart?(): Promise<void>;
+  /** Freezes the server process (SIGSTOP): connections stay open and nothing answers, as with a hung database. */
+  pause?(): void;
+  /** Lets a paused server run again (SIGCONT). */
+  resume?(): void;
 }
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const LAUNCHER_DIR = path.join(ROOT, 'scripts/mongo-java-server');
 const CACHE_DIR = path.join(ROOT, '.cache');
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();
@@ -147,6 +151,8 @@ async function startJava(persistFile: string | undefined, log: (msg: string) => 
       await stopChild(child);
       child = await launchJava(classpath, port, persistFile);
     },
+    pause: () => void child.kill('SIGSTOP'),
+    resume: () => void child.kill('SIGCONT'),
   };
 }
 

@@ -206,6 +206,34 @@ describe('POST /api/v3/threads/{thread_id} — a plain answer', () => {
   });
 });
 
+describe('turn metrics', () => {
+  it('publishes one EMF record per turn with every metric under its outcome dimension', async () => {
+    const { observed } = await import('#test/support/observed.js');
+    const { token, threadId } = await newThread();
+    fake.enqueue({ blocks: [{ type: 'text', text: 'Measured.' }], usage: { input_tokens: 12, output_tokens: 3 } });
+    const { emf } = await observed(async () => {
+      expect((await ask(token, threadId, 'Count me')).status).toBe(200);
+      await repliesSettled();
+    });
+    const turn = emf.filter((r) => 'ModelInputTokens' in r);
+    expect(turn).toHaveLength(1);
+    const [record] = turn;
+    const [directive] = record._aws.CloudWatchMetrics;
+    expect(directive.Dimensions).toEqual([['service', 'outcome']]);
+    expect(directive.Metrics.map((m: { Name: string }) => m.Name).sort()).toEqual([
+      'ModelCacheReadTokens',
+      'ModelCacheWriteTokens',
+      'ModelInputTokens',
+      'ModelOutputTokens',
+      'Rounds',
+      'StreamDuration',
+      'ToolCalls',
+      'ToolErrors',
+    ]);
+    expect(record).toMatchObject({ outcome: 'complete', ModelInputTokens: 12, ModelOutputTokens: 3, Rounds: 1, ToolCalls: 0 });
+  });
+});
+
 describe('a tool round trip', () => {
   it('streams the preface, runs the tool against the search API, answers with citations, stores every message', async () => {
     const { user, token, threadId } = await newThread();

@@ -328,7 +328,7 @@ describe('restore', () => {
       ['thread_message_chunks', 'exact'],
     ]);
     const indexNames = async (name: string) => (await source.collection(name).listIndexes().toArray()).map((ix) => ix.name);
-    expect(await indexNames('threads')).toEqual(expect.arrayContaining(['thread_id_unique', 'user_id_updated_at']));
+    expect(await indexNames('threads')).toEqual(expect.arrayContaining(['thread_id_unique', 'user_threads_list']));
     expect(await indexNames('shared_threads')).toEqual(expect.arrayContaining(['share_id_unique', 'thread_id', 'expires_at_ttl']));
     // Read back the usual way, the types are still there.
     const rich = await source.collection('threads').findOne({ thread_id: richThreadId });

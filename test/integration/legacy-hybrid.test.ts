@@ -492,7 +492,7 @@ describe('GET /api/v3/share/{share_id} for a legacy share', () => {
         },
       ],
     });
-    expect(res.headers['cache-control']).toBe('public, max-age=3600, immutable');
+    expect(res.headers['cache-control']).toBe('public, max-age=60, must-revalidate');
     const upper = await readShare(SHARE_IDS.claude.toUpperCase(), { format: 'text' });
     expect(upper.status).toBe(200);
     expect(upper.json.messages.map((m: { id: string; content: string }) => [m.id, typeof m.content])).toEqual([

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startLegacyDb } from '#support/legacy-dev-db.js';
-import { insertLegacyRows, SEED_SHARES, SHARE_IDS, seedLegacy } from '#scripts/legacy/seed-data.js';
+import { DEV_USER_ID, insertLegacyRows, OTHER_USER_ID, SEED_SHARES, SHARE_IDS, THREAD_IDS, seedLegacy } from '#scripts/legacy/seed-data.js';
 import { cloneSeedThreads, legacyUser, plainThread } from '#scripts/legacy/synthetic.js';
 import { newUser, tokenFor } from '#support/auth.js';
 import { call } from '#support/lambda.js';
@@ -27,6 +27,8 @@ const { threadsCollection, mongoThreadStore } = await import('#lib/threads/mongo
 const { handler: renameThread } = await import('#functions/rename-thread.js');
 const { handler: listThreads } = await import('#functions/list-threads.js');
 const { handler: getShare } = await import('#functions/get-share.js');
+const { handler: listShares } = await import('#functions/list-shares.js');
+const { eraseUserData } = await import('#lib/services/account.js');
 
 const db = legacy.db;
 const query = (sql: string, params?: unknown[]) => db.query(sql, params);
@@ -199,6 +201,36 @@ describe('reruns while the old backend still writes to SQL', () => {
   });
 });
 
+describe('erasure while the migration runs', () => {
+  it('leaves nothing of an erased user: copies of threads and shares erased meanwhile are removed again', async () => {
+    await seedLegacy(query);
+    let erased = false;
+    const result = await migrateLegacy({
+      batchSize: 2,
+      // The user erases their data after the first batch holding one of their threads was read, before it is written.
+      beforeWrite: async (ids) => {
+        if (erased || !ids.some((id) => id !== THREAD_IDS.other)) return;
+        erased = true;
+        expect(await eraseUserData(DEV_USER_ID, { via: 'api' })).toMatchObject({ complete: true, deleted: { legacy_shares: 2 } });
+      },
+    });
+    expect(erased).toBe(true);
+    expect(result.run.removed).toBeGreaterThan(0);
+    const mongo = await getDb();
+    expect(await mongo.collection('threads').distinct('thread_id')).toEqual([THREAD_IDS.other]);
+    expect(await mongo.collection('shared_threads').countDocuments({})).toBe(0);
+    expect((await query('SELECT user_id::text AS u FROM threads')).rows).toEqual([{ u: OTHER_USER_ID }]);
+    expect((await verifyLegacy()).clean).toBe(true);
+    // A rerun brings nothing back either.
+    expect(await migrateLegacy()).toMatchObject({ inserted: 0, shares: { shares: 0 } });
+    expect(await mongo.collection('threads').countDocuments({ user_id: DEV_USER_ID })).toBe(0);
+    // The run marked every SQL user (the users table still lists them); the mark of an erased user goes with erasure.
+    expect(await mongo.collection(MIGRATED_USERS).countDocuments({ _id: DEV_USER_ID } as never)).toBe(1);
+    expect((await eraseUserData(DEV_USER_ID, { via: 'api' })).complete).toBe(true);
+    expect(await mongo.collection(MIGRATED_USERS).countDocuments({ _id: DEV_USER_ID } as never)).toBe(0);
+  });
+});
+
 describe('legacy shares', () => {
   it('are not resurrected: a share whose SQL row goes while its batch is in flight has its fresh copy removed', async () => {
     await seedLegacy(query);
@@ -238,8 +270,19 @@ describe('legacy shares', () => {
       .find({}, { projection: { _id: 0 } })
       .toArray();
     expect(docs.map((d) => d.share_id).sort()).toEqual(Object.values(SHARE_IDS).sort());
-    // Their thread and owner, from the shared message rows.
-    expect(docs.find((d) => d.share_id === SHARE_IDS.plain)).toMatchObject({ thread_id: expect.any(String), user_id: expect.any(String) });
+    // Their thread and owner, from the shared message rows: the owner lists the copy (no creation time known).
+    const plainCopy = docs.find((d) => d.share_id === SHARE_IDS.plain)!;
+    expect(plainCopy).toMatchObject({ thread_id: expect.any(String), user_id: expect.any(String) });
+    const listed = await call(listShares, {
+      token: await tokenFor(plainCopy.user_id as string),
+      path: `/api/v3/threads/${plainCopy.thread_id}/shares`,
+      resource: '/api/v3/threads/{thread_id}/shares',
+      pathParameters: { thread_id: plainCopy.thread_id as string },
+    });
+    expect(listed.status).toBe(200);
+    expect(listed.json).toEqual([
+      { share_id: SHARE_IDS.plain, created_at: null, expires_at: null, path: `/api/v3/share/${SHARE_IDS.plain}` },
+    ]);
 
     // The legacy table emptied: the MongoDB copies answer, with the same body (an upper-case id too).
     await db.exec('TRUNCATE share');

@@ -1,12 +1,13 @@
 /**
  * The legacy PostgreSQL going away does not take the thread list down for everyone: MongoDB threads are still
- * listed (the legacy ones are hidden until it is back), while a route that needs the legacy store answers 503.
+ * listed (the legacy ones are hidden until it is back), while a route that needs the legacy store (a legacy thread,
+ * the export of every thread) answers 503.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startLegacyDb } from '#support/legacy-dev-db.js';
 import { newUser, tokenFor } from '#support/auth.js';
-import { call } from '#support/lambda.js';
+import { call, callStreaming } from '#support/lambda.js';
 
 const legacy = await startLegacyDb();
 process.env.LEGACY_DATABASE_URL = legacy.url;
@@ -17,6 +18,7 @@ process.env.DB_RETRY_BUDGET_MS = '1500';
 const { handler: listThreads } = await import('#functions/list-threads.js');
 const { handler: createThread } = await import('#functions/create-thread.js');
 const { handler: getThread } = await import('#functions/get-thread.js');
+const { handler: exportThreads } = await import('#functions/export-threads.js');
 const { getDb, closeMongo } = await import('#lib/db/mongo.js');
 const { closeLegacyPool } = await import('#lib/db/pg.js');
 let stopped = false;
@@ -43,5 +45,9 @@ describe('legacy database outage', () => {
     const legacyOnly = await call(getThread, { token, pathParameters: { thread_id: randomUUID() } });
     expect(legacyOnly.status).toBe(503);
     expect(legacyOnly.headers['retry-after']).toBe('5');
+    // The export needs every thread: it refuses (503) rather than download the MongoDB ones as if they were all.
+    const exported = await callStreaming(exportThreads, { token, path: '/api/v3/threads/export', resource: '/api/v3/threads/export' });
+    expect(exported.status).toBe(503);
+    expect(exported.headers['retry-after']).toBe('5');
   });
 });

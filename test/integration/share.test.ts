@@ -3,7 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as deleteThread } from '#functions/delete-thread.js';
 import { handler as getShare } from '#functions/get-share.js';
+import { handler as listShares } from '#functions/list-shares.js';
 import { handler as renameThread } from '#functions/rename-thread.js';
+import { handler as revokeShare } from '#functions/revoke-share.js';
 import { handler as shareThread } from '#functions/share-thread.js';
 import { ensureIndexes } from '#lib/db/indexes.js';
 import { closeMongo, getDb } from '#lib/db/mongo.js';
@@ -190,7 +192,8 @@ describe('GET /api/v3/share/{share_id}', () => {
     expect(res.body).not.toContain('owner-secret');
     expect(res.body).not.toContain('user_id');
     expect(res.body).not.toContain('private note');
-    expect(res.headers['cache-control']).toBe('public, max-age=3600, immutable');
+    // A share can be revoked: caches keep it at most a minute and never serve it stale; never `immutable`.
+    expect(res.headers['cache-control']).toBe('public, max-age=60, must-revalidate');
   });
 
   it('ignores an Authorization header, even garbage or someone else’s token', async () => {
@@ -273,7 +276,8 @@ describe('GET /api/v3/share/{share_id}', () => {
     const res = await read(json.share_id);
     expect(res.status).toBe(200);
     const maxAge = Number(/max-age=(\d+)/.exec(res.headers['cache-control']!)![1]);
-    expect(maxAge).toBeLessThanOrEqual(3600);
+    expect(maxAge).toBeLessThanOrEqual(60);
+    expect(res.headers['cache-control']).not.toContain('immutable');
     expect(res.json.expires_at).toBe(json.expires_at);
   });
 });
@@ -312,5 +316,146 @@ describe('share ids', () => {
     } finally {
       spy.mockRestore();
     }
+  });
+});
+
+const list = async (token: string, threadId: string) =>
+  call(listShares, {
+    token,
+    path: `/api/v3/threads/${threadId}/shares`,
+    resource: '/api/v3/threads/{thread_id}/shares',
+    pathParameters: { thread_id: threadId },
+  });
+
+const revoke = async (token: string | undefined, shareId: string) =>
+  call(revokeShare, {
+    method: 'DELETE',
+    ...(token ? { token } : {}),
+    path: `/api/v3/share/${shareId}`,
+    resource: '/api/v3/share/{id}',
+    pathParameters: { id: shareId },
+  });
+
+const storedShare = async (shareId: string) => (await sharesCollection()).findOne({ share_id: shareId }, { projection: { _id: 0 } });
+
+async function insertExpiredShare(userId: string, threadId: string): Promise<string> {
+  const id = newShareId();
+  await (
+    await sharesCollection()
+  ).insertOne({
+    share_id: id,
+    thread_id: threadId,
+    user_id: userId,
+    created_at: new Date(Date.now() - 2 * DAY),
+    expires_at: new Date(Date.now() - 1000),
+    snapshot: { thread_name: 'old', initial_source: 'web', created_at: t0, updated_at: t0, messages: [] },
+  });
+  return id;
+}
+
+describe('GET /api/v3/threads/{thread_id}/shares', () => {
+  it('lists the owner’s active shares of the thread, newest first, with their public path', async () => {
+    const user = newUser();
+    const token = await tokenFor(user);
+    const t = await insertThread(user);
+    const a = (await share(token, t.thread_id)).json;
+    await new Promise((r) => setTimeout(r, 5));
+    const b = (await share(token, t.thread_id, { expires_in_days: 30 })).json;
+    await insertExpiredShare(user, t.thread_id);
+    // Someone else's share of a thread with the same id, and the owner's share of another thread, are not listed.
+    const other = await insertThread(user);
+    await share(token, other.thread_id);
+    const res = await list(token, t.thread_id);
+    expect(res.status).toBe(200);
+    expect(res.json).toEqual([
+      { share_id: b.share_id, created_at: b.created_at, expires_at: b.expires_at, path: `/api/v3/share/${b.share_id}` },
+      { share_id: a.share_id, created_at: a.created_at, expires_at: null, path: `/api/v3/share/${a.share_id}` },
+    ]);
+  });
+
+  it('is an empty list for the owner’s thread with no share; 404 for another user’s or an unknown thread', async () => {
+    const owner = newUser();
+    const t = await insertThread(owner);
+    const empty = await list(await tokenFor(owner), t.thread_id);
+    expect([empty.status, empty.json]).toEqual([200, []]);
+    await share(await tokenFor(owner), t.thread_id);
+    const stranger = await list(await tokenFor(newUser()), t.thread_id);
+    expect([stranger.status, stranger.json]).toEqual([404, { detail: 'Thread not found' }]);
+    const unknown = await list(await tokenFor(owner), randomUUID());
+    expect([unknown.status, unknown.json]).toEqual([404, { detail: 'Thread not found' }]);
+    expect((await list(await tokenFor(owner), 'not-a-uuid')).status).toBe(400);
+    const anon = await call(listShares, { pathParameters: { thread_id: t.thread_id } });
+    expect(anon.status).toBe(401);
+  });
+
+  it('still lists the shares of a deleted thread to their owner, so they can be revoked', async () => {
+    const user = newUser();
+    const token = await tokenFor(user);
+    const t = await insertThread(user);
+    const { json } = await share(token, t.thread_id);
+    expect((await call(deleteThread, { method: 'DELETE', token, pathParameters: { thread_id: t.thread_id } })).status).toBe(204);
+    const res = await list(token, t.thread_id);
+    expect([res.status, res.json.map((s: { share_id: string }) => s.share_id)]).toEqual([200, [json.share_id]]);
+    expect((await revoke(token, json.share_id)).status).toBe(204);
+    expect((await list(token, t.thread_id)).status).toBe(404);
+  });
+});
+
+describe('DELETE /api/v3/share/{share_id}', () => {
+  it('revokes the share (204): the public read is a 404 at once, the list no longer has it, a second revoke is a 404', async () => {
+    const user = newUser();
+    const token = await tokenFor(user);
+    const t = await insertThread(user);
+    const kept = (await share(token, t.thread_id)).json;
+    const { json } = await share(token, t.thread_id);
+    expect((await read(json.share_id)).status).toBe(200);
+    const res = await revoke(token, json.share_id);
+    expect([res.status, res.body]).toEqual([204, '']);
+    const after = await read(json.share_id);
+    expect([after.status, after.json, after.headers['cache-control']]).toEqual([404, { detail: 'Share not found' }, 'no-store']);
+    expect(await storedShare(json.share_id)).toBeNull();
+    expect((await list(token, t.thread_id)).json.map((s: { share_id: string }) => s.share_id)).toEqual([kept.share_id]);
+    expect((await read(kept.share_id)).status).toBe(200);
+    const again = await revoke(token, json.share_id);
+    expect([again.status, again.json]).toEqual([404, { detail: 'Share not found' }]);
+  });
+
+  it('is a 404 that changes nothing for another user’s share, an unknown, malformed or expired id', async () => {
+    const owner = newUser();
+    const t = await insertThread(owner);
+    const { json } = await share(await tokenFor(owner), t.thread_id);
+    const expired = await insertExpiredShare(owner, t.thread_id);
+    const before = [await storedShare(json.share_id), await storedShare(expired)];
+    const stranger = await revoke(await tokenFor(newUser()), json.share_id);
+    expect([stranger.status, stranger.json]).toEqual([404, { detail: 'Share not found' }]);
+    for (const id of [newShareId(), randomUUID(), 'short', '{"$gt":""}', expired]) {
+      const res = await revoke(await tokenFor(owner), id);
+      expect([res.status, res.json]).toEqual([404, { detail: 'Share not found' }]);
+    }
+    expect([await storedShare(json.share_id), await storedShare(expired)]).toEqual(before);
+    expect((await read(json.share_id)).status).toBe(200);
+    const anon = await revoke(undefined, json.share_id);
+    expect([anon.status, anon.headers['www-authenticate']]).toEqual([401, 'Bearer']);
+    expect(await storedShare(json.share_id)).toEqual(before[0]);
+  });
+
+  it('revokes a MongoDB copy of a legacy share (UUID id) owned by the caller, with no legacy database configured', async () => {
+    const user = newUser();
+    const t = await insertThread(user);
+    const id = randomUUID();
+    await (
+      await sharesCollection()
+    ).insertOne({
+      share_id: id,
+      thread_id: t.thread_id,
+      user_id: user,
+      created_at: t0,
+      expires_at: null,
+      snapshot: { thread_name: 'migrated', initial_source: 'web', created_at: t0, updated_at: t0, messages: [] },
+    });
+    expect((await revoke(await tokenFor(newUser()), id)).status).toBe(404);
+    expect(await storedShare(id)).not.toBeNull();
+    expect((await revoke(await tokenFor(user), id.toUpperCase())).status).toBe(204);
+    expect(await storedShare(id)).toBeNull();
   });
 });

@@ -19,7 +19,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { BackupIntegrityError, writeFileAtomic } from './files.js';
 
 export const MANIFEST_FILE = 'manifest.json';

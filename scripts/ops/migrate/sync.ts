@@ -61,8 +61,15 @@ async function setFeedback(
   const update: UpdateFilter<Document> = next ? { $set: { 'messages.$[m].feedback': next } } : { $unset: { 'messages.$[m].feedback': 1 } };
   const options = { arrayFilters: [Object.fromEntries(Object.entries(match).map(([k, v]) => [`m.${k}`, v]))] };
   for (const collection of [threadsCollection, chunksCollection]) {
+    // An in-place edit of the document bumps its edit_seq, as the feedback routes' do, so a racing spill never
+    // moves a stale copy of the message into a chunk (lib/threads/overflow.ts); chunks are never spilled again.
+    const inDoc = collection === threadsCollection;
     const res = await withDbRetry('migrate.sync.feedback', async () =>
-      ((await collection()) as unknown as Collection<Document>).updateOne(filter, update, options),
+      ((await collection()) as unknown as Collection<Document>).updateOne(
+        filter,
+        inDoc ? { ...update, $inc: { edit_seq: 1 } } : update,
+        options,
+      ),
     );
     if (res.matchedCount > 0) return true;
   }

@@ -1,0 +1,307 @@
+/**
+ * `npm run bench` (cold starts): every function as deployed, started cold, beside its floor. Packages the service
+ * (`serverless package --stage ci`), unzips each function's zip, and in fresh `node` processes (COLD_RUNS, at least
+ * 15, interleaved in a random order each round) loads the bundle and answers one request against a local MongoDB
+ * (scripts/support/cold-runner.cjs). The floor of each is a fresh process that loads only the mongodb driver
+ * (bundled with the same esbuild settings), connects and sends the same commands (scripts/support/cold-floor.ts).
+ * Goals (issue 12): first answer <= 1.5x the floor's; each bundle <= 1.25 MiB, add-message <= 1.75 MiB.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+import { MongoClient } from 'mongodb';
+import { parse as parseYaml } from 'yaml';
+import { startFakeAnthropic } from '#support/fake-anthropic.js';
+import { startMongoServer } from '#support/mongo-server.js';
+import { mintToken } from '#support/tokens.js';
+import { realisticThread, spread, type Spread } from '#support/bench-data.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const RUNS = Math.max(15, Number(process.env.COLD_RUNS ?? 15));
+const MIB = 1024 * 1024;
+
+interface Case {
+  /** Row name. */
+  name: string;
+  /** serverless.yml function name (its zip) and the floor's route. */
+  fn: string;
+  floorRoute: string;
+  handler: string;
+  event: (run: number) => unknown;
+}
+
+interface Sample {
+  loadMs: number;
+  answerMs: number;
+  status: number;
+}
+
+/** The esbuild options of serverless.yml (custom.esbuild), for the floor's bundle. */
+function esbuildOptions(): esbuild.BuildOptions {
+  const doc = parseYaml(readFileSync(path.join(ROOT, 'serverless.yml'), 'utf8')) as { custom: { esbuild: Record<string, unknown> } };
+  const o = doc.custom.esbuild;
+  return {
+    bundle: true,
+    minify: o.minify as boolean,
+    target: o.target as string,
+    platform: 'node',
+    format: 'cjs',
+    external: [...((o.exclude as string[]) ?? []), ...((o.external as string[]) ?? [])],
+    alias: Object.fromEntries(Object.entries((o.alias as Record<string, string>) ?? {}).map(([k, v]) => [k, path.resolve(ROOT, v)])),
+    logLevel: 'error',
+  };
+}
+
+function apiEvent(method: string, pathName: string, token: string, opts: { params?: Record<string, string>; body?: unknown } = {}) {
+  const headers: Record<string, string> = { Authorization: `Bearer ${token}`, Accept: '*/*' };
+  if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
+  return {
+    resource: pathName,
+    path: pathName,
+    httpMethod: method,
+    headers,
+    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    pathParameters: opts.params ?? null,
+    stageVariables: null,
+    body: opts.body === undefined ? null : JSON.stringify(opts.body),
+    isBase64Encoded: false,
+    requestContext: { requestId: randomUUID(), stage: 'bench', httpMethod: method, path: pathName, identity: { sourceIp: '127.0.0.1' } },
+  };
+}
+
+/** One fresh process: loads `bundle` and answers once; resolves with its own timings. */
+function coldRun(spec: object, env: NodeJS.ProcessEnv, dir: string): Promise<Sample> {
+  const file = path.join(dir, `spec-${randomUUID()}.json`);
+  writeFileSync(file, JSON.stringify(spec));
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'scripts/support/cold-runner.cjs'), file], {
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.on('close', () => {
+      rmSync(file, { force: true });
+      const line = err.split('\n').find((l) => l.startsWith('COLD '));
+      const out = line ? (JSON.parse(line.slice(5)) as Sample & { error?: string; startMs: number }) : undefined;
+      if (!out || out.error) return reject(new Error(`cold run failed: ${out?.error ?? err}`));
+      resolve({ loadMs: out.loadMs - out.startMs, answerMs: out.answerMs, status: out.status });
+    });
+  });
+}
+
+function shuffle<T>(items: T[]): T[] {
+  const a = [...items];
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [a[i], a[j]] = [a[j]!, a[i]!];
+  }
+  return a;
+}
+
+const fmt = (s: Spread) => `${s.median.toFixed(0).padStart(4)} [${s.p25.toFixed(0)}-${s.p75.toFixed(0)}]`.padEnd(15);
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(path.join(tmpdir(), 'ansari-cold-'));
+  if (process.env.COLD_SKIP_PACKAGE !== '1') {
+    console.log('[cold] serverless package --stage ci ...');
+    execFileSync('npx', ['serverless', 'package', '--stage', 'ci'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  }
+  const floorBundle = path.join(work, 'floor', 'floor.cjs');
+  await esbuild.build({ ...esbuildOptions(), entryPoints: [path.join(ROOT, 'scripts/support/cold-floor.ts')], outfile: floorBundle });
+
+  const mongo = await startMongoServer({ log: (m) => console.log(`[cold] ${m}`) });
+  const dbName = `ansari_bench_cold_${process.pid}`;
+  const client = await MongoClient.connect(mongo.uri);
+  const db = client.db(dbName);
+  const model = await startFakeAnthropic({ host: '127.0.0.1' });
+  model.respondWith(() => ({ blocks: [{ type: 'text', text: 'Zakat is the obligatory alms. '.repeat(20) }], chunkSize: 40 }));
+
+  // One user with 50 threads of 20 realistic messages; fresh threads for each delete run; one share.
+  const secret = randomBytes(32).toString('hex');
+  const user = randomUUID();
+  const token = await mintToken(user, { secret, expiresIn: 3600 });
+  const threads = Array.from({ length: 50 }, (_, i) => realisticThread(user, i, 20));
+  await db.collection('threads').insertMany(threads);
+  const target = threads[0]!.thread_id;
+  const shareId = randomBytes(16).toString('base64url');
+  await db.collection('shared_threads').insertOne({
+    share_id: shareId,
+    thread_id: target,
+    user_id: user,
+    created_at: new Date(),
+    expires_at: null,
+    snapshot: {
+      thread_name: 'Shared',
+      initial_source: 'web',
+      created_at: new Date(),
+      updated_at: new Date(),
+      messages: threads[0]!.messages,
+    },
+  });
+  const fresh = async () => {
+    const t = realisticThread(user, 0, 2);
+    await db.collection('threads').insertOne(t);
+    return t.thread_id;
+  };
+
+  const threadEvent = (method: string, suffix = '', body?: unknown) =>
+    apiEvent(method, `/api/v3/threads/${target}${suffix}`, token, { params: { thread_id: target }, body });
+  const cases: Case[] = [
+    {
+      name: 'listThreads',
+      fn: 'listThreads',
+      floorRoute: 'listThreads',
+      handler: 'list-threads',
+      event: () => apiEvent('GET', '/api/v3/threads', token),
+    },
+    { name: 'getThread', fn: 'getThread', floorRoute: 'getThread', handler: 'get-thread', event: () => threadEvent('GET') },
+    {
+      name: 'createThread',
+      fn: 'createThread',
+      floorRoute: 'createThread',
+      handler: 'create-thread',
+      event: () => apiEvent('POST', '/api/v3/threads', token, { body: {} }),
+    },
+    {
+      name: 'renameThread',
+      fn: 'renameThread',
+      floorRoute: 'renameThread',
+      handler: 'rename-thread',
+      event: () => threadEvent('POST', '/name', { name: 'Renamed' }),
+    },
+    { name: 'deleteThread', fn: 'deleteThread', floorRoute: 'deleteThread', handler: 'delete-thread', event: () => ({}) },
+    {
+      name: 'shareThread',
+      fn: 'shareThread',
+      floorRoute: 'shareThread',
+      handler: 'share-thread',
+      event: () => apiEvent('POST', `/api/v3/share/${target}`, token, { params: { id: target } }),
+    },
+    {
+      name: 'getShare',
+      fn: 'getShare',
+      floorRoute: 'getShare',
+      handler: 'get-share',
+      event: () => apiEvent('GET', `/api/v3/share/${shareId}`, '', { params: { id: shareId } }),
+    },
+    {
+      name: 'addMessage (respond: false)',
+      fn: 'addMessage',
+      floorRoute: 'addMessage',
+      handler: 'add-message',
+      event: () => threadEvent('POST', '', { content: 'What is zakat?', role: 'user', respond: false }),
+    },
+    {
+      name: 'addMessage (streamed reply)',
+      fn: 'addMessage',
+      floorRoute: 'addMessageReply',
+      handler: 'add-message',
+      event: () => threadEvent('POST', '', { content: 'What is zakat?', role: 'user' }),
+    },
+  ];
+
+  const sizes = new Map<string, { zip: number; bundle: number }>();
+  for (const fn of new Set(cases.map((c) => c.fn))) {
+    const dir = path.join(work, fn);
+    mkdirSync(dir, { recursive: true });
+    const zip = path.join(ROOT, '.serverless', `${fn}.zip`);
+    execFileSync('unzip', ['-q', '-o', zip, '-d', dir]);
+    const handler = cases.find((c) => c.fn === fn)!.handler;
+    sizes.set(fn, { zip: statSync(zip).size, bundle: statSync(path.join(dir, 'functions', `${handler}.cjs`)).size });
+  }
+
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    STAGE: 'bench',
+    MONGODB_URI: mongo.uri,
+    MONGODB_DB: dbName,
+    SECRET_KEY: secret,
+    LOG_LEVEL: 'INFO',
+    POWERTOOLS_SERVICE_NAME: 'ansari-threads',
+    ANTHROPIC_API_KEY: 'bench',
+    ANTHROPIC_BASE_URL: model.url,
+  };
+  const results = new Map<string, { fn: Sample[]; floor: Sample[] }>(cases.map((c) => [c.name, { fn: [], floor: [] }]));
+  console.log(`[cold] ${RUNS} rounds x ${cases.length} functions x (function, floor), in random order each round ...`);
+  for (let round = 0; round < RUNS; round++) {
+    const jobs = shuffle(
+      cases.flatMap((c) => [
+        { c, floor: false },
+        { c, floor: true },
+      ]),
+    );
+    for (const { c, floor } of jobs) {
+      const threadId = c.fn === 'deleteThread' ? await fresh() : target;
+      const spec = floor
+        ? {
+            kind: 'floor',
+            bundle: floorBundle,
+            floor: { uri: mongo.uri, db: dbName, route: c.floorRoute, userId: user, threadId, shareId, modelUrl: model.url },
+          }
+        : {
+            kind: 'function',
+            bundle: path.join(work, c.fn, 'functions', `${c.handler}.cjs`),
+            event:
+              c.fn === 'deleteThread'
+                ? apiEvent('DELETE', `/api/v3/threads/${threadId}`, token, { params: { thread_id: threadId } })
+                : c.event(round),
+          };
+      const sample = await coldRun(spec, env, work);
+      if (sample.status >= 300) throw new Error(`${c.name}${floor ? ' floor' : ''} answered ${sample.status}`);
+      results.get(c.name)![floor ? 'floor' : 'fn'].push(sample);
+    }
+  }
+
+  console.log(
+    `\nCold starts: ${RUNS} fresh processes per row (function and floor interleaved, random order each round); ms from process start, median [p25-p75].`,
+  );
+  console.log(
+    `| ${'function'.padEnd(28)} | zip KiB | bundle KiB (goal) | load ms         | first answer ms | floor load ms   | floor answer ms | answer / floor, paired (goal 1.5x) |`,
+  );
+  console.log(
+    `|${'-'.repeat(30)}|---------|-------------------|-----------------|-----------------|-----------------|-----------------|----------------------------|`,
+  );
+  let failures = 0;
+  for (const c of cases) {
+    const r = results.get(c.name)!;
+    const size = sizes.get(c.fn)!;
+    const goal = c.fn === 'addMessage' ? 1.75 * MIB : 1.25 * MIB;
+    const load = spread(r.fn.map((s) => s.loadMs));
+    const answer = spread(r.fn.map((s) => s.answerMs));
+    const fLoad = spread(r.floor.map((s) => s.loadMs));
+    const fAnswer = spread(r.floor.map((s) => s.answerMs));
+    // Paired: each round's function run against the same round's floor run, so drift on a shared machine cancels.
+    const paired = spread(r.fn.map((s, i) => s.answerMs / r.floor[i]!.answerMs));
+    const ratio = paired.median;
+    const sizeOk = size.bundle <= goal;
+    if (!sizeOk || ratio > 1.5) failures++;
+    console.log(
+      `| ${c.name.padEnd(28)} | ${(size.zip / 1024).toFixed(0).padStart(7)} | ${`${(size.bundle / 1024).toFixed(0)} (${goal / MIB} MiB) ${sizeOk ? 'ok' : 'OVER'}`.padEnd(17)} | ${fmt(load)} | ${fmt(answer)} | ${fmt(fLoad)} | ${fmt(fAnswer)} | ${`${ratio.toFixed(2)}x [${paired.p25.toFixed(2)}-${paired.p75.toFixed(2)}] ${ratio <= 1.5 ? 'ok' : 'OVER'}`.padEnd(26)} |`,
+    );
+  }
+  console.log(
+    `\nload: require() of the bundle (function) or of the driver's bundle (floor). first answer: from process start (Node's own start-up included, ` +
+      `~${spread(cases.flatMap((c) => results.get(c.name)!.floor.map((s) => s.answerMs - s.loadMs))).median.toFixed(0)} ms of it is the floor's connect + query) ` +
+      `to the handler's response; answer / floor: the median [p25-p75] of each round's ratio. MongoDB: ${mongo.kind}; n = ${RUNS} per cell; load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')} (2 cores). ${failures ? `${failures} row(s) over a goal.` : 'All rows within the goals.'}`,
+  );
+
+  await model.close();
+  await db.dropDatabase();
+  await client.close();
+  await mongo.stop();
+  rmSync(work, { recursive: true, force: true });
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,127 @@
+/**
+ * The cold-start floor of `npm run bench` (scripts/bench-cold.ts): the mongodb driver alone, bundled with the same
+ * esbuild settings as the functions, connecting and running the same commands as each route's first request.
+ * A function can not start faster than this; the bench prints each function's time beside it.
+ */
+import { randomUUID } from 'node:crypto';
+import { MongoClient } from 'mongodb';
+
+export interface FloorSpec {
+  uri: string;
+  db: string;
+  route: string;
+  userId: string;
+  threadId: string;
+  shareId: string;
+  /** The stub model's base URL (the streamed reply's floor asks it for the answer as the route does). */
+  modelUrl: string;
+}
+
+interface FloorMessage {
+  id: string;
+  role: string;
+  content: unknown;
+  created_at: Date;
+}
+interface FloorThread {
+  thread_id: string;
+  user_id: string;
+  name: string | null;
+  initial_source: string;
+  created_at: Date;
+  updated_at: Date;
+  metadata: object;
+  messages: FloorMessage[];
+  size_bytes: number;
+  overflow_chunks: number;
+}
+
+const LIST = { _id: 0, thread_id: 1, name: 1, initial_source: 1, created_at: 1, updated_at: 1 };
+
+/** Connects and sends the route's commands; answers with the number of bytes a JSON response would carry. */
+export async function run(spec: FloorSpec): Promise<{ status: number; bytes: number }> {
+  const client = await MongoClient.connect(spec.uri);
+  const db = client.db(spec.db);
+  const threads = db.collection<FloorThread>('threads');
+  const owned = { thread_id: spec.threadId, user_id: spec.userId };
+  const now = new Date();
+  const message: FloorMessage = { id: randomUUID(), role: 'user', content: [{ type: 'text', text: 'What is zakat?' }], created_at: now };
+  let answer: unknown;
+  switch (spec.route) {
+    case 'listThreads':
+      answer = await threads.find({ user_id: spec.userId }, { projection: LIST }).sort({ updated_at: -1, thread_id: -1 }).toArray();
+      break;
+    case 'getThread':
+    case 'shareThread':
+      answer = await threads.findOne(owned, { projection: { _id: 0 } });
+      if (spec.route === 'shareThread') {
+        const share = { share_id: randomUUID(), thread_id: spec.threadId, snapshot: answer, created_at: now, expires_at: null };
+        await db.collection('shared_threads').insertOne(share);
+      }
+      break;
+    case 'createThread': {
+      const doc: FloorThread = {
+        thread_id: randomUUID(),
+        name: null,
+        user_id: spec.userId,
+        initial_source: 'web',
+        created_at: now,
+        updated_at: now,
+        metadata: {},
+        messages: [],
+        size_bytes: 0,
+        overflow_chunks: 0,
+      };
+      await threads.insertOne({ ...doc });
+      answer = doc;
+      break;
+    }
+    case 'renameThread':
+      answer = await threads.findOneAndUpdate(owned, { $set: { name: 'Renamed' } }, { projection: LIST, returnDocument: 'after' });
+      break;
+    case 'deleteThread':
+      await db.collection('thread_message_chunks').deleteMany(owned);
+      answer = await threads.deleteOne(owned);
+      break;
+    case 'getShare':
+      answer = await db
+        .collection('shared_threads')
+        .findOne({ share_id: spec.shareId }, { projection: { _id: 0, user_id: 0, thread_id: 0 } });
+      break;
+    case 'addMessage':
+      answer = await threads.updateOne(
+        { ...owned, 'messages.id': { $ne: message.id } },
+        { $push: { messages: { $each: [message] } }, $set: { updated_at: now }, $inc: { size_bytes: 100 } },
+      );
+      break;
+    case 'addMessageReply': {
+      // The reply's work: read the thread, store the question, stream the model's answer, store the answer.
+      const thread = await threads.findOne(owned, { projection: { _id: 0 } });
+      await threads.updateOne(
+        { ...owned, 'messages.id': { $ne: message.id } },
+        { $push: { messages: message }, $set: { updated_at: now } },
+      );
+      const res = await fetch(`${spec.modelUrl}/v1/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': 'bench', 'anthropic-version': '2023-06-01' },
+        body: JSON.stringify({
+          model: 'bench',
+          max_tokens: 1024,
+          stream: true,
+          messages: [...(thread?.messages ?? []), message].map((m) => ({ role: m.role, content: m.content })),
+        }),
+      });
+      const text = await res.text();
+      const reply: FloorMessage = { id: randomUUID(), role: 'assistant', content: [{ type: 'text', text }], created_at: new Date() };
+      await threads.updateOne(
+        { ...owned, 'messages.id': { $ne: reply.id } },
+        { $push: { messages: reply }, $set: { updated_at: new Date() } },
+      );
+      answer = text;
+      break;
+    }
+    default:
+      throw new Error(`no floor for ${spec.route}`);
+  }
+  return { status: 200, bytes: Buffer.byteLength(JSON.stringify(answer ?? null)) };
+}
