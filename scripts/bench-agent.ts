@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { buildStreamEvents, type FakeScript, type RecordedBody } from '#support/fake-anthropic.js';
 import { startFakeSearch } from '#support/fake-search.js';
 import { installAwsLambdaPolyfill } from '#support/lambda-streaming.js';
-import { percentile } from '#support/bench.js';
+import { BENCH_RATE_LIMITS, percentile } from '#support/bench.js';
 import { startMongoServer } from '#support/mongo-server.js';
 
 const TURNS = Number(process.env.BENCH_TURNS ?? 30);
@@ -91,6 +91,7 @@ async function main(): Promise<void> {
     ANTHROPIC_BASE_URL: model.url,
     ANTHROPIC_API_KEY: 'bench',
     ANTHROPIC_MAX_RETRIES: '0',
+    ...BENCH_RATE_LIMITS,
     ...Object.fromEntries(Object.entries(search.toolsConfig()).map(([k, v]) => [k, String(v)])),
   });
 

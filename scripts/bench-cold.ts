@@ -19,6 +19,7 @@ import { startFakeAnthropic } from '#support/fake-anthropic.js';
 import { startMongoServer } from '#support/mongo-server.js';
 import { mintToken } from '#support/tokens.js';
 import { realisticThread, spread, type Spread } from '#support/bench-data.js';
+import { BENCH_RATE_LIMITS } from '#support/bench.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RUNS = Math.max(15, Number(process.env.COLD_RUNS ?? 15));
@@ -227,6 +228,7 @@ async function main(): Promise<void> {
     POWERTOOLS_SERVICE_NAME: 'ansari-threads',
     ANTHROPIC_API_KEY: 'bench',
     ANTHROPIC_BASE_URL: model.url,
+    ...BENCH_RATE_LIMITS,
   };
   const results = new Map<string, { fn: Sample[]; floor: Sample[] }>(cases.map((c) => [c.name, { fn: [], floor: [] }]));
   console.log(`[cold] ${RUNS} rounds x ${cases.length} functions x (function, floor), in random order each round ...`);

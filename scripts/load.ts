@@ -23,6 +23,7 @@ import autocannon from 'autocannon';
 import { BSON, MongoClient } from 'mongodb';
 import { DEV_SECRET_KEY } from '#lib/dev-secret.js';
 import { realisticThread, spread } from '#support/bench-data.js';
+import { BENCH_RATE_LIMITS } from '#support/bench.js';
 import { startMongoServer } from '#support/mongo-server.js';
 import { mintToken } from '#support/tokens.js';
 
@@ -159,6 +160,7 @@ async function main(): Promise<void> {
       LOG_LEVEL: 'ERROR',
       POWERTOOLS_LOG_LEVEL: 'ERROR',
       POWERTOOLS_METRICS_DISABLED: 'true',
+      ...BENCH_RATE_LIMITS,
     },
     serverLog,
   );
