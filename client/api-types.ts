@@ -379,7 +379,8 @@ export type components = {
         /** @description An active share of one of the caller’s threads */
         ShareSummary: {
             share_id: string;
-            created_at: components["schemas"]["Timestamp"];
+            /** @description null for a legacy share the migration copied (its row has no time) */
+            created_at: components["schemas"]["Timestamp"] | null;
             expires_at: components["schemas"]["Timestamp"] | null;
             /** @description The public path, /api/v3/share/{share_id} */
             path: string;

@@ -104,6 +104,96 @@ function bar(done: number, total: number, width = 30): string {
   return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`;
 }
 
+type MigrateResult = Awaited<ReturnType<typeof import('#scripts/ops/migrate/migrate.js').migrateLegacy>>;
+type VerifyReport = Awaited<ReturnType<typeof import('#scripts/ops/migrate/verify.js').verifyLegacy>>;
+
+function printMigration(r: MigrateResult, dryRun: boolean, log: (m: string) => void): void {
+  for (const w of r.warnings) log(`warning: ${w}`);
+  if (r.resumedFrom) {
+    log(`resumed after thread ${r.resumedFrom.threadId} (updated_at ${r.resumedFrom.updatedAt.toISOString()}); --restart starts over`);
+  }
+  console.log(
+    `${dryRun ? 'DRY RUN: ' : ''}${num(r.threads)} threads read, ${dryRun ? 'would insert' : 'inserted'} ${num(r.inserted)} ` +
+      `(${num(r.messages)} messages), ${dryRun ? 'would update' : 'updated'} ${num(r.updated)} changed in SQL since their copy` +
+      `${r.appended ? ` (${num(r.appended)} messages appended)` : ''}, ${num(r.skipped)} already in MongoDB and unchanged` +
+      `${r.removed ? `, ${num(r.removed)} copies removed (deleted in SQL meanwhile)` : ''} in ${(r.elapsedMs / 1000).toFixed(1)} s` +
+      (r.catchUpPasses ? `; ${r.catchUpPasses} catch-up pass${r.catchUpPasses > 1 ? 'es' : ''} over threads changed during the run` : ''),
+  );
+  const steps = Object.entries(r.timings).map(([step, ms]) => `${step} ${(ms / 1000).toFixed(1)} s`);
+  if (steps.length) log(`time by step: ${steps.join(', ')}`);
+  if (r.resumedFrom) {
+    console.log(
+      `whole run (across resumes): ${num(r.run.inserted)} threads inserted (${num(r.run.messages)} messages), ${num(r.run.updated)} updated`,
+    );
+  }
+  if (r.kept.length) {
+    console.log(
+      `kept as v3 wrote them (also changed in SQL): ${r.kept.slice(0, 20).join('; ')}${r.kept.length > 20 ? ` and ${num(r.kept.length - 20)} more` : ''}`,
+    );
+  }
+  if (r.usersMarked !== null)
+    console.log(`${num(r.usersMarked)} users marked fully migrated (the list no longer asks PostgreSQL for them)`);
+  if (r.shares) {
+    console.log(
+      `shares: ${num(r.shares.shares)} read, ${dryRun ? 'would insert' : 'inserted'} ${num(r.shares.inserted)}, ` +
+        `${num(r.shares.skipped)} copied before, ${num(r.shares.unreadable)} not share documents (404 either way)` +
+        (r.shares.removed ? `, ${num(r.shares.removed)} copies removed (revoked or erased in SQL meanwhile)` : ''),
+    );
+  }
+}
+
+function printReport(report: VerifyReport, args: Args): void {
+  const rows = args.mismatchesOnly ? report.threads.filter((t) => t.status === 'mismatch' || t.status === 'missing') : report.threads;
+  if (rows.length > 0) {
+    console.log(`\n| ${'thread_id'.padEnd(36)} | SQL rows | converted | MongoDB from SQL | MongoDB total | status`);
+    console.log(`|${'-'.repeat(38)}|----------|-----------|------------------|---------------|--------`);
+    const cell = (v: number | null, w: number) => (v === null ? '-' : num(v)).padStart(w);
+    for (const t of rows) {
+      console.log(
+        `| ${t.thread_id} | ${cell(t.sql_rows, 8)} | ${cell(t.expected, 9)} | ${cell(t.mongo, 16)} | ${cell(t.mongo_total, 13)} | ${t.status}` +
+          (t.problems.length ? `: ${t.problems.join('; ')}` : '') +
+          (t.kept.length ? ` (kept from v3: ${t.kept.join(', ')})` : ''),
+      );
+    }
+  }
+  const shareIssues = (report.shares ?? []).filter((s) => s.status === 'missing' || s.status === 'mismatch');
+  for (const s of shareIssues) console.log(`| share ${s.share_id} | ${s.status}: ${s.problems.join('; ')}`);
+  const shares = report.shares;
+  const count = (status: string) => num((shares ?? []).filter((s) => s.status === status).length);
+  console.log(
+    `\nverification: ${num(report.threads.length)} threads, ${num(report.ok)} ok, ${num(report.mismatches)} mismatched` +
+      (args.dryRun ? `, ${num(report.pending)} not yet in MongoDB (dry run)` : '') +
+      `; ${num(report.messages)} messages and ${num(report.feedback)} feedback items checked` +
+      (shares
+        ? `; shares: ${num(shares.length)}, ${count('ok')} ok, ${count('revoked')} revoked through v3, ${count('unreadable')} not share documents, ${num(shareIssues.length)} missing or different`
+        : ''),
+  );
+  console.log(
+    'counts: "converted" is the number of messages the SQL rows convert to (tool rows merged, missing tool results and\n' +
+      'opening questions added); "MongoDB from SQL" counts the messages whose ids came from the conversion, so messages\n' +
+      'appended through v3 are only in "MongoDB total".',
+  );
+  const scope = args.thread
+    ? 'this thread'
+    : args.since
+      ? 'the threads updated since --since (shares not checked)'
+      : 'every thread and share';
+  if (report.clean) {
+    console.log(
+      `\nVERDICT: CLEAN for ${scope}: every thread, message, feedback item${shares ? ' and share' : ''} is in MongoDB and equal, ` +
+        'names and times included.' +
+        (args.thread || args.since ? '' : ' The legacy layer can be switched off (README, "Cutover").'),
+    );
+  } else if (args.dryRun) {
+    console.log(`\nVERDICT (dry run): ${num(report.pending)} threads not yet in MongoDB, ${num(report.mismatches)} differing copies.`);
+  } else {
+    console.log(
+      `\nVERDICT: NOT CLEAN for ${scope}: ${num(report.mismatches)} threads and ${num(shareIssues.length)} shares differ or are ` +
+        'missing (listed above). Rerun `npm run migrate:legacy` (it brings SQL changes across), then verify again.',
+    );
+  }
+}
+
 async function main(): Promise<number> {
   const args = parse(process.argv.slice(2));
   const log = (m: string) => console.error(`[migrate] ${m}`);
@@ -147,22 +237,12 @@ async function main(): Promise<number> {
           progress.update(
             `${bar(p.threadsDone, p.threadsTotal)} ${num(p.threadsDone)}/${num(p.threadsTotal)} threads, ` +
               `${num(p.messages)} messages, ${num(rate)} msg/s (${num(p.inserted)} ${args.dryRun ? 'to insert' : 'inserted'}, ` +
-              `${num(p.skipped)} already in MongoDB)`,
+              `${num(p.updated)} ${args.dryRun ? 'to update' : 'updated'}, ${num(p.skipped)} unchanged)${p.pass > 0 ? ` [catch-up pass ${p.pass}]` : ''}`,
           );
         },
       });
       progress.done();
-      if (result.resumedFrom) {
-        log(
-          `resumed after thread ${result.resumedFrom.threadId} (updated_at ${result.resumedFrom.updatedAt.toISOString()}); --restart starts over`,
-        );
-      }
-      const verb = args.dryRun ? 'would insert' : 'inserted';
-      console.log(
-        `${args.dryRun ? 'DRY RUN: ' : ''}${num(result.threads)} threads read, ${verb} ${num(result.inserted)} ` +
-          `(${num(result.messages)} messages), ${num(result.skipped)} already in MongoDB left as they are` +
-          `${result.removed ? `, ${num(result.removed)} copies removed (deleted in SQL meanwhile)` : ''} in ${(result.elapsedMs / 1000).toFixed(1)} s`,
-      );
+      printMigration(result, args.dryRun, log);
     }
 
     const report = await verifyLegacy({
@@ -172,28 +252,8 @@ async function main(): Promise<number> {
       onProgress: (done) => progress.update(`verifying ${num(done)} threads`),
     });
     progress.done();
-    const rows = args.mismatchesOnly ? report.threads.filter((t) => t.status === 'mismatch' || t.status === 'missing') : report.threads;
-    if (rows.length > 0) {
-      console.log(`\n| ${'thread_id'.padEnd(36)} | SQL rows | converted | MongoDB from SQL | MongoDB total | status`);
-      console.log(`|${'-'.repeat(38)}|----------|-----------|------------------|---------------|--------`);
-      const cell = (v: number | null, w: number) => (v === null ? '-' : num(v)).padStart(w);
-      for (const t of rows) {
-        console.log(
-          `| ${t.thread_id} | ${cell(t.sql_rows, 8)} | ${cell(t.expected, 9)} | ${cell(t.mongo, 16)} | ${cell(t.mongo_total, 13)} | ${t.status}` +
-            (t.problems.length ? `: ${t.problems.join('; ')}` : ''),
-        );
-      }
-    }
-    console.log(
-      `\nverification: ${num(report.threads.length)} threads, ${num(report.ok)} ok, ${num(report.mismatches)} mismatched` +
-        (args.dryRun ? `, ${num(report.pending)} not yet in MongoDB (dry run)` : ''),
-    );
-    console.log(
-      'counts: "converted" is the number of messages the SQL rows convert to (tool rows merged, missing tool results and\n' +
-        'opening questions added); "MongoDB from SQL" counts the messages whose ids came from the conversion, so messages\n' +
-        'appended after a copy on write are only in "MongoDB total".',
-    );
-    return report.mismatches > 0 ? 1 : 0;
+    printReport(report, args);
+    return report.clean || (args.dryRun && report.mismatches === 0) ? 0 : 1;
   } finally {
     for (const c of cleanups) await c().catch(() => undefined);
   }

@@ -112,7 +112,8 @@ interface MessageRowWithThread extends LegacyMessageRow {
 
 /**
  * The message rows of some threads, in thread order (`timestamp`, then `id`, as the old backend read them), each
- * with its feedback (the latest row when a message has several). Rows are grouped by thread id.
+ * with its feedback (the latest row when a message has several, found by message id: a feedback row's own thread id
+ * is not trusted). Rows are grouped by thread id. The feedback is one hash-joined set, not a lookup per message.
  */
 export async function selectMessages(db: Queryable, threadIds: string[]): Promise<Map<string, LegacyMessageRow[]>> {
   const out = new Map<string, LegacyMessageRow[]>(threadIds.map((id) => [id, []]));
@@ -124,11 +125,11 @@ export async function selectMessages(db: Queryable, threadIds: string[]): Promis
             f.class::text AS fb_class, f.comment AS fb_comment,
             (f.created_at AT TIME ZONE 'UTC') AS fb_created_at, (f.updated_at AT TIME ZONE 'UTC') AS fb_updated_at
        FROM messages m
-       LEFT JOIN LATERAL (
-              SELECT class, comment, created_at, updated_at FROM feedback
-               WHERE message_id = m.id
-               ORDER BY updated_at DESC NULLS LAST, id DESC
-               LIMIT 1) f ON TRUE
+       LEFT JOIN (
+              SELECT DISTINCT ON (fb.message_id) fb.message_id, fb.class, fb.comment, fb.created_at, fb.updated_at
+                FROM feedback fb
+               WHERE fb.message_id IN (SELECT id FROM messages WHERE thread_id = ANY($1::uuid[]))
+               ORDER BY fb.message_id, fb.updated_at DESC NULLS LAST, fb.id DESC) f ON f.message_id = m.id
       WHERE m.thread_id = ANY($1::uuid[])
       ORDER BY m.thread_id, COALESCE(m.timestamp, m.created_at) NULLS FIRST, m.id`,
     [threadIds],

@@ -2,9 +2,10 @@
  * The legacy PostgreSQL thread store: the fallback the service consults when MongoDB has no such thread.
  *
  * It serves the same shapes as the MongoDB store (`storage: "legacy"`), messages converted to blocks by
- * convert/, and only ever shows the caller's own threads. Its list leaves out threads that already have a
- * MongoDB copy (copied on write or migrated), so the merged list never shows a thread twice. Every use is logged
- * with the thread id and counted (`LegacyFallbacks`), so operators can see which legacy threads are still in use.
+ * convert/, and only ever shows the caller's own threads. Its list read returns the MongoDB copies of its rows
+ * apart (copied on write or migrated), so the merged list never shows a thread twice. Every use that serves legacy
+ * data is logged with the thread id and counted (`LegacyFallbacks`), so operators can see which legacy threads are
+ * still in use, and when none are.
  */
 import type { Message } from '#lib/blocks/types.js';
 import { isDuplicateKey } from '#lib/db/faults.js';
@@ -12,7 +13,17 @@ import { withDbRetry } from '#lib/db/retry.js';
 import { mongoThreadStore, threadsCollection } from '#lib/threads/mongo-store.js';
 import { pageOf } from '#lib/threads/paging.js';
 import { packForMongo, writeChunks } from '#lib/threads/overflow.js';
-import type { FallbackThreadStore, ListPage, MessagePage, ThreadDoc, ThreadRecord, ThreadSummary } from '#lib/threads/types.js';
+import type {
+  FallbackListRead,
+  FallbackThreadStore,
+  LegacyBase,
+  ListPage,
+  MessagePage,
+  ThreadRecord,
+  ThreadSummary,
+} from '#lib/threads/types.js';
+import { legacyBase, legacyThreadDoc } from './copy.js';
+import { isFullyMigrated } from './migrated-users.js';
 import { convertLegacyMessages } from './convert/index.js';
 import { recordLegacyFallback } from './observe.js';
 import {
@@ -25,11 +36,6 @@ import {
   type LegacyThreadRow,
 } from './queries.js';
 
-/** Legacy rows read per round while filling a list page (rows with a MongoDB copy are skipped). */
-const LIST_BATCH_MIN = 50;
-/** Largest batch, also for a list without a limit. */
-const LIST_BATCH_MAX = 1_000;
-
 const toSummary = (t: LegacyThreadRow): ThreadSummary => ({
   thread_id: t.thread_id,
   name: t.name,
@@ -39,81 +45,76 @@ const toSummary = (t: LegacyThreadRow): ThreadSummary => ({
   storage: 'legacy',
 });
 
-/** Provenance kept on a MongoDB thread that came from the legacy store. */
-export type LegacyOrigin = NonNullable<ThreadDoc['origin']>;
-
-/** The MongoDB document of a legacy thread: same thread_id, owner, name, source and times; messages as blocks. */
-export function legacyThreadDoc(
-  t: LegacyThreadRow,
-  messages: Message[],
-  by: LegacyOrigin['by'],
-  now = new Date(),
-): ThreadDoc & { origin: LegacyOrigin } {
-  return {
-    thread_id: t.thread_id,
-    name: t.name,
-    user_id: t.user_id,
-    initial_source: t.initial_source,
-    created_at: t.created_at,
-    updated_at: t.updated_at,
-    metadata: {},
-    messages,
-    origin: { store: 'legacy', by, copied_at: now },
-  };
-}
-
-/** Which of these thread ids have a MongoDB document (of this owner when `userId` is given). */
-export async function idsInMongo(threadIds: string[], userId?: string): Promise<Set<string>> {
+/** Which of these thread ids have a MongoDB document (of this owner when `userId` is given); by the unique thread_id. */
+async function idsInMongo(threadIds: string[], userId?: string): Promise<Set<string>> {
   if (threadIds.length === 0) return new Set();
-  const filter = userId === undefined ? { thread_id: { $in: threadIds } } : { thread_id: { $in: threadIds }, user_id: userId };
   const docs = await withDbRetry('legacy.dedupe', async () =>
-    (await threadsCollection()).find(filter, { projection: { _id: 0, thread_id: 1 } }).toArray(),
+    (await threadsCollection()).find({ thread_id: { $in: threadIds } }, { projection: { _id: 0, thread_id: 1, user_id: 1 } }).toArray(),
   );
-  return new Set(docs.map((d) => d.thread_id));
+  return new Set(docs.filter((d) => userId === undefined || d.user_id === userId).map((d) => d.thread_id));
 }
 
-/** A thread of the caller with every message, converted; null when absent or another user's. */
-export async function readLegacyThread(userId: string, threadId: string): Promise<{ row: LegacyThreadRow; messages: Message[] } | null> {
+/**
+ * The MongoDB copies (summaries) of the caller's threads among these ids. Looked up by the unique thread_id alone
+ * (a point lookup per id on any server) and kept only when they are the caller's.
+ */
+async function copiesInMongo(userId: string, threadIds: string[]): Promise<ThreadSummary[]> {
+  if (threadIds.length === 0) return [];
+  const docs = await withDbRetry('legacy.copies', async () =>
+    (await threadsCollection())
+      .find(
+        { thread_id: { $in: threadIds } },
+        { projection: { _id: 0, thread_id: 1, user_id: 1, name: 1, initial_source: 1, created_at: 1, updated_at: 1 } },
+      )
+      .toArray(),
+  );
+  return docs
+    .filter((d) => d.user_id === userId)
+    .map((d) => ({
+      thread_id: d.thread_id,
+      name: d.name ?? null,
+      initial_source: d.initial_source,
+      created_at: d.created_at,
+      updated_at: d.updated_at,
+      storage: 'mongodb',
+    }));
+}
+
+/** A thread of the caller with every message, converted, and its merge base; null when absent or another user's. */
+export async function readLegacyThread(
+  userId: string,
+  threadId: string,
+): Promise<{ row: LegacyThreadRow; messages: Message[]; base: LegacyBase } | null> {
   const db = legacyDb();
   const row = await withDbRetry('legacy.thread', () => selectThread(db, userId, threadId));
   if (!row) return null;
-  const rows = await withDbRetry('legacy.messages', () => selectMessages(db, [threadId]));
-  return { row, messages: convertLegacyMessages(rows.get(threadId) ?? []) };
+  const rows = (await withDbRetry('legacy.messages', () => selectMessages(db, [threadId]))).get(threadId) ?? [];
+  const messages = convertLegacyMessages(rows);
+  return { row, messages, base: legacyBase(row, rows, messages) };
 }
 
 export const legacyThreadStore: FallbackThreadStore = {
   storage: 'legacy',
 
   /**
-   * The caller's legacy threads without a MongoDB copy, in list order, after `page.after`. With a limit, rows are
-   * read in batches until `limit` threads without a copy are found or the threads run out: each batch costs one
-   * SQL query and one MongoDB `$in` query, so a copied thread never takes a place on the page.
+   * The caller's legacy rows after `page.after`, in list order (one SQL query, `limit` rows at most), split into
+   * threads without a MongoDB copy and the copies of the others. The copies are looked up after the SQL read, so a
+   * thread copied between the service's MongoDB read and this one is found here rather than lost.
    */
-  async list(userId: string, page: ListPage): Promise<ThreadSummary[]> {
-    const db = legacyDb();
-    const out: ThreadSummary[] = [];
-    let after = page.after;
-    for (;;) {
-      const want = page.limit === undefined ? LIST_BATCH_MAX : Math.min(LIST_BATCH_MAX, Math.max(LIST_BATCH_MIN, page.limit - out.length));
-      const pos = after;
-      const rows = await withDbRetry('legacy.list', () => selectThreads(db, { userId, after: pos, limit: want }));
-      if (rows.length === 0) break;
-      const copied = await idsInMongo(
-        rows.map((r) => r.thread_id),
-        userId,
-      );
-      for (const r of rows) {
-        if (copied.has(r.thread_id)) continue;
-        out.push(toSummary(r));
-        if (page.limit !== undefined && out.length >= page.limit) break;
-      }
-      if ((page.limit !== undefined && out.length >= page.limit) || rows.length < want) break;
-      const last = rows[rows.length - 1]!;
-      after = { updatedAt: last.updated_at, threadId: last.thread_id };
-    }
-    if (out.length > 0) recordLegacyFallback('list', { threadIds: out.map((t) => t.thread_id) });
-    return out;
+  async list(userId: string, page: ListPage & { limit: number }): Promise<FallbackListRead> {
+    const rows = await withDbRetry('legacy.list', () => selectThreads(legacyDb(), { userId, after: page.after, limit: page.limit }));
+    const copies = await copiesInMongo(
+      userId,
+      rows.map((r) => r.thread_id),
+    );
+    const copied = new Set(copies.map((c) => c.thread_id));
+    const threads = rows.filter((r) => !copied.has(r.thread_id)).map(toSummary);
+    if (threads.length > 0) recordLegacyFallback('list', { threadIds: threads.map((t) => t.thread_id) });
+    const last = rows[page.limit - 1];
+    return { threads, copies, ...(last ? { boundary: { updatedAt: last.updated_at, threadId: last.thread_id } } : {}) };
   },
+
+  fullyMigrated: isFullyMigrated,
 
   async get(userId: string, threadId: string, page: MessagePage = {}): Promise<ThreadRecord | null> {
     const found = await readLegacyThread(userId, threadId);
@@ -138,7 +139,9 @@ export const legacyThreadStore: FallbackThreadStore = {
       return attempt > 0 && (await selectThread(db, userId, threadId)) === null ? 'maybe' : false;
     });
     if (deleted === false) return false;
-    recordLegacyFallback('delete', { threadId });
+    // Deleting the SQL row of a copied thread is housekeeping (a rerun of the migration must not bring it back),
+    // not a use of legacy data: only a thread that lived in SQL alone counts.
+    if (!(await idsInMongo([threadId], userId)).has(threadId)) recordLegacyFallback('delete', { threadId });
     return true;
   },
 
@@ -151,7 +154,7 @@ export const legacyThreadStore: FallbackThreadStore = {
   async copyToMongo(userId: string, threadId: string): Promise<ThreadRecord | null> {
     const found = await readLegacyThread(userId, threadId);
     if (!found) return null;
-    const doc = legacyThreadDoc(found.row, found.messages, 'write');
+    const doc = legacyThreadDoc(found.row, found.messages, { by: 'write', sql: found.base });
     const packed = packForMongo(doc);
     await writeChunks(packed.chunks);
     const inserted = await withDbRetry('legacy.copy', async () => {

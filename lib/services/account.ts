@@ -3,6 +3,7 @@
  * `npm run purge-user`), and export everything (GET /api/v3/threads/export, see export.ts).
  */
 import { countRateLimitsOf, deleteRateLimitsOf } from '#lib/db/rate-limits.js';
+import { deleteMigratedMark } from '#lib/legacy/migrated-users.js';
 import { logger, publishRecord, userRef } from '#lib/observability.js';
 import { countSharesOf, deleteSharesOf, legacyShareIdsOf } from '#lib/share/snapshot.js';
 import { countUserThreads, eraseUserThreads } from '#lib/threads/mongo-store.js';
@@ -66,7 +67,8 @@ const zero = (): ErasedCounts => ({
  * 2. threads in rounds, the legacy store first in each (as a single delete does: a migration copying a thread
  *    meanwhile leaves a MongoDB copy, which the MongoDB half of the round or the next call removes), then
  *    MongoDB with overflow chunks, until the user has none, the call's thread limit, or its time limit;
- * 3. once no thread is left: chunks left without a thread, and the rate-limit counters.
+ * 3. once no thread is left: chunks left without a thread, the rate-limit counters, and the migration's mark of
+ *    the user (legacy_migrated_users).
  */
 export async function eraseUserData(userId: string, opts: EraseOptions): Promise<EraseResult> {
   const started = Date.now();
@@ -95,6 +97,7 @@ export async function eraseUserData(userId: string, opts: EraseOptions): Promise
   if (!more) {
     deleted.overflow_chunks += await deleteUserChunks(userId);
     deleted.rate_limit_counters = await deleteRateLimitsOf(userId);
+    await deleteMigratedMark(userId);
   }
 
   const result = { complete: !more, deleted };

@@ -152,7 +152,7 @@ export const AnySharedThreadSchema = z.union([SharedThreadSchema, SharedTextThre
 const ShareSummarySchema = named(
   z.strictObject({
     share_id: z.string(),
-    created_at: Timestamp,
+    created_at: named(z.nullable(Timestamp), { description: 'null for a legacy share the migration copied (its row has no time)' }),
     expires_at: z.nullable(Timestamp),
     path: named(z.string(), { description: 'The public path, /api/v3/share/{share_id}' }),
   }),

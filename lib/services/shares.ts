@@ -27,12 +27,16 @@ export async function createShare(userId: string, threadId: string, expiresInDay
   return insertShare(snapshotOf(thread, userId, expiresInDays ?? config.SHARE_DEFAULT_EXPIRES_DAYS));
 }
 
-/** The public read: unknown, malformed and expired ids are all the same 404. Legacy share ids are UUIDs. */
+/**
+ * The public read: unknown, malformed and expired ids are all the same 404. Legacy share ids are UUIDs: the
+ * migration copies them into MongoDB under the same id, so MongoDB is asked first and the legacy table only then.
+ */
 export async function readShare(shareId: string, now = new Date()): Promise<PublicShare> {
+  const legacyId = isUuid(shareId) ? shareId.toLowerCase() : undefined;
   const found = isShareId(shareId)
     ? await findShare(shareId, now)
-    : isUuid(shareId)
-      ? await (await legacyLayer())?.readShare(shareId.toLowerCase())
+    : legacyId
+      ? ((await findShare(legacyId, now)) ?? (await (await legacyLayer())?.readShare(legacyId)))
       : null;
   if (!found) throw new NotFoundError(SHARE_NOT_FOUND);
   return found;

@@ -8,9 +8,10 @@ import { isTransientDependencyError } from '#lib/db/faults.js';
 import { NotFoundError } from '#lib/errors.js';
 import { newId } from '#lib/ids.js';
 import { logger, metrics } from '#lib/observability.js';
-import { compareSummaries, decodeCursor, encodeCursor } from '#lib/threads/cursor.js';
+import { decodeCursor } from '#lib/threads/cursor.js';
+import { mergePage, type MergeSource } from '#lib/threads/merge.js';
 import type { AppendOptions } from '#lib/threads/mongo-store.js';
-import type { MessagePage, Source, ThreadRecord, ThreadStore, ThreadSummary } from '#lib/threads/types.js';
+import type { FallbackListRead, MessagePage, Source, ThreadRecord, ThreadSummary } from '#lib/threads/types.js';
 import { legacyLayer, primaryStore } from './wiring.js';
 
 export const THREAD_NOT_FOUND = 'Thread not found';
@@ -22,47 +23,49 @@ export interface ThreadListPage {
   nextCursor?: string;
 }
 
+/** Threads one list page holds at most; a list without `limit` is this page (with a cursor when more exist). */
+export const LIST_MAX = 1_000;
+/**
+ * Extra legacy rows one list read takes: a legacy thread whose MongoDB copy moved up the list (written to since it
+ * was copied) leaves a gap where its SQL row was, and this many gaps per page cost no page any length.
+ */
+const LEGACY_GAP_ALLOWANCE = 100;
+
 /**
  * The caller's threads from every store, merged in one order (newest first), one keyset page at a time.
- * Each store returns up to limit+1 threads after the cursor in the same order (the legacy store leaves out the
- * threads that have a MongoDB copy, reading on until it has enough), so the first `limit` of the merge are exactly
- * the next page and one more tells whether another page exists.
+ *
+ * MongoDB is read at once. A user the migration has fully copied is served from MongoDB alone; for anyone else
+ * the legacy store is read (one SQL query) and only then are the MongoDB copies of its rows looked up, so a
+ * thread the migration copies at any moment is in the MongoDB read, or among those copies, or still a legacy row:
+ * never in neither. Each store returns up to limit+1 threads after the cursor; the merge (lib/threads/merge.ts)
+ * takes the first `limit`, and stops early where the legacy read stopped knowing.
  */
 export async function listThreads(userId: string, opts: { limit?: number; cursor?: string; complete?: boolean }): Promise<ThreadListPage> {
   const after = opts.cursor ? decodeCursor(opts.cursor) : undefined;
-  const fetch = opts.limit === undefined ? undefined : opts.limit + 1;
+  const limit = Math.min(opts.limit ?? LIST_MAX, LIST_MAX);
+  const fetch = limit + 1;
+  const mongoRead = primaryStore.list(userId, { limit: fetch, after });
+  const mongoBoundary = async (): Promise<MergeSource> => {
+    const items = await mongoRead;
+    const last = items[fetch - 1];
+    return last ? { items, boundary: { updatedAt: last.updated_at, threadId: last.thread_id } } : { items };
+  };
+  // Awaited below on every path; this keeps a failure from being reported as unhandled before that.
+  mongoRead.catch(() => undefined);
   const fallback = await fallbackStore();
-  const stores: ThreadStore[] = fallback ? [primaryStore, fallback] : [primaryStore];
-  const perStore = await Promise.all(
-    stores.map((s, i) =>
-      s.list(userId, { limit: fetch, after }).catch((err: unknown) => {
-        // MongoDB is the primary store: its failure is the request's. A legacy outage only hides legacy threads,
-        // unless the caller needs every thread (`complete`: the export must never be silently short).
-        if (i === 0 || opts.complete || !isTransientDependencyError(err)) throw err;
-        logger.warn('legacy store unavailable, listing MongoDB threads only', { error: (err as Error).message });
-        metrics.addMetric('LegacyUnavailable', 'Count', 1);
-        return [];
-      }),
-    ),
-  );
-  const seen = new Set<string>();
-  const merged: ThreadSummary[] = [];
-  // Stores are in priority order: should a thread be copied between the two reads, its MongoDB copy wins.
-  for (const list of perStore) {
-    for (const t of list) {
-      if (!seen.has(t.thread_id)) {
-        seen.add(t.thread_id);
-        merged.push(t);
-      }
-    }
+  if (!fallback || (await fallback.fullyMigrated(userId))) return mergePage([await mongoBoundary()], limit, after);
+  let legacy: FallbackListRead = { threads: [], copies: [] };
+  try {
+    legacy = await fallback.list(userId, { limit: fetch + LEGACY_GAP_ALLOWANCE, after });
+  } catch (err) {
+    // MongoDB is the primary store: its failure is the request's. A legacy outage only hides legacy threads,
+    // unless the caller needs every thread (`complete`: the export must never be silently short).
+    if (opts.complete || !isTransientDependencyError(err)) throw err;
+    logger.warn('legacy store unavailable, listing MongoDB threads only', { error: (err as Error).message });
+    metrics.addMetric('LegacyUnavailable', 'Count', 1);
   }
-  merged.sort((a, b) =>
-    compareSummaries({ updatedAt: a.updated_at, threadId: a.thread_id }, { updatedAt: b.updated_at, threadId: b.thread_id }),
-  );
-  if (opts.limit === undefined || merged.length <= opts.limit) return { items: merged };
-  const items = merged.slice(0, opts.limit);
-  const last = items[items.length - 1]!;
-  return { items, nextCursor: encodeCursor({ updatedAt: last.updated_at, threadId: last.thread_id }) };
+  // Priority order: a thread in MongoDB wins over its legacy row.
+  return mergePage([await mongoBoundary(), { items: legacy.copies }, { items: legacy.threads, boundary: legacy.boundary }], limit, after);
 }
 
 export async function createThread(

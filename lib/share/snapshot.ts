@@ -106,7 +106,8 @@ export async function findShare(shareId: string, now = new Date()): Promise<Publ
 /** A share as its owner's list shows it. */
 export interface ShareSummary {
   share_id: string;
-  created_at: Date;
+  /** null for a legacy share copied by the migration (the old backend recorded no time). */
+  created_at: Date | null;
   expires_at: Date | null;
 }
 

@@ -202,6 +202,7 @@ export const mongoThreadStore: ThreadStore & {
    * Appends atomically with `$push` (never read-modify-write); false when the thread is absent or not owned.
    * The filter skips a thread already holding the first message, so a retried append never duplicates, and a
    * thread whose document would cross the size threshold, whose oldest messages are then moved to a chunk first.
+   * `updated_at` only moves forward (an append of older messages, as a migration rerun makes, never moves it back).
    * While a reply holds the thread's lease, only that reply appends (`lease.id`); anyone else gets a 409.
    * `lease.until` takes the lease in the same update (the user message that starts a reply). With `name`, an
    * unnamed thread is named in the same command (one round trip; a named thread is left as it is).
@@ -228,7 +229,8 @@ export const mongoThreadStore: ThreadStore & {
           },
           update: {
             $push: { messages: { $each: messages } },
-            $set: { updated_at: at, ...(lease?.until ? { reply: { lease: lease.id, until: lease.until } } : {}) },
+            $max: { updated_at: at },
+            ...(lease?.until ? { $set: { reply: { lease: lease.id, until: lease.until } } } : {}),
             $inc: { size_bytes: bytes },
           },
         },

@@ -36,7 +36,34 @@ export interface ThreadDoc {
   /** The running reply's lease (lib/threads/mongo-store.ts): while it lasts, only that reply appends. */
   reply?: { lease: string; until: Date };
   /** Set on a thread copied from the legacy PostgreSQL store (on write or by the migration); never sent to clients. */
-  origin?: { store: 'legacy'; by: 'write' | 'migration'; copied_at: Date };
+  origin?: LegacyOrigin;
+}
+
+/**
+ * Where a copied legacy thread came from. `sql` is what PostgreSQL held when the copy was last brought in line with
+ * it (the merge base of a migration rerun: a value that changed in SQL since is brought across only when MongoDB
+ * still holds the base value, so what the v3 API wrote is never overwritten). `run`, `pass` and `seq` name the
+ * migration run, pass and batch that inserted it (its counts stay exact across a crash).
+ */
+export interface LegacyOrigin {
+  store: 'legacy';
+  by: 'write' | 'migration';
+  copied_at: Date;
+  run?: string;
+  pass?: number;
+  seq?: number;
+  sql?: LegacyBase;
+}
+
+/** What a legacy thread held in SQL at a copy or a rerun: its name and time, its rows, and each message's feedback. */
+export interface LegacyBase {
+  name: string | null;
+  updated_at: Date;
+  /** Message rows, and the highest row id (new rows are appended by the old backend with higher ids). */
+  rows: number;
+  last_row: number;
+  /** Feedback by message id (the converted message carrying it). */
+  feedback: Record<string, Record<string, unknown>>;
 }
 
 /** What the list shows of a thread, from either store. */
@@ -80,8 +107,26 @@ export interface ThreadStore {
   delete(userId: string, threadId: string): Promise<boolean>;
 }
 
+/** A position in the list order (updated_at desc, thread_id desc). */
+export type ListPosition = NonNullable<ListPage['after']>;
+
+/**
+ * One read of the fallback store for a list page: its threads after the cursor that have no MongoDB copy, the
+ * MongoDB copies of the others (read after the SQL rows, so a thread copied meanwhile is found here), and, when
+ * the read was cut by its limit, the position of the last row read (nothing after it is known).
+ */
+export interface FallbackListRead {
+  threads: ThreadSummary[];
+  copies: ThreadSummary[];
+  boundary?: ListPosition;
+}
+
 /** A store behind the primary one (the legacy PostgreSQL store): its threads move to MongoDB before any append. */
-export interface FallbackThreadStore extends ThreadStore {
+export interface FallbackThreadStore extends Omit<ThreadStore, 'list'> {
+  /** One SQL query at most: up to `limit` rows after `after` (see FallbackListRead). */
+  list(userId: string, page: ListPage & { limit: number }): Promise<FallbackListRead>;
+  /** Whether the migration has copied every legacy thread of the user (the list then does not ask this store). */
+  fullyMigrated(userId: string): Promise<boolean>;
   /**
    * Copies the caller's thread into MongoDB (same thread_id) and returns the MongoDB record; null when this store
    * has no such thread of the caller. Safe when requests race: one copy, returned to each.

@@ -1,8 +1,5 @@
 /** Shared by the benchmarks (`npm run bench`): a quiet test-stage environment and latency percentiles. */
-import { performance } from 'node:perf_hooks';
 import { installAwsLambdaPolyfill } from './lambda-streaming.js';
-
-const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 40);
 
 /**
  * Per-user rate limits raised out of a benchmark's reach: a simulated user writes faster than a person can, and a
@@ -30,16 +27,4 @@ export function benchEnvironment(name: string): void {
 export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
-}
-
-/** p50 and p95 in milliseconds of `n` calls, after 3 warm-up calls. */
-export async function measure(fn: () => Promise<unknown>, n = ITERATIONS): Promise<{ p50: number; p95: number }> {
-  for (let i = 0; i < 3; i++) await fn();
-  const times: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = performance.now();
-    await fn();
-    times.push(performance.now() - t);
-  }
-  return { p50: percentile(times, 0.5), p95: percentile(times, 0.95) };
 }

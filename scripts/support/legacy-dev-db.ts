@@ -145,10 +145,16 @@ export async function openLegacyDevDb(
 }
 
 /**
- * The `npm start` starter (scripts/support/dev-services.ts): LEGACY_DATABASE_URL when set, else the embedded dev
- * database, whose URL it puts in LEGACY_DATABASE_URL for lib/ to read.
+ * The `npm start` starter (scripts/support/dev-services.ts): LEGACY_DATABASE_URL when set (`off`: no legacy layer),
+ * else the embedded dev database, whose URL it puts in LEGACY_DATABASE_URL for lib/ to read.
  */
 export async function startLegacyDevService(log: (msg: string) => void): Promise<{ stop(): Promise<void> }> {
+  // `LEGACY_DATABASE_URL=off npm start`: the API as it runs after the cutover, on the same MongoDB data.
+  if (process.env.LEGACY_DATABASE_URL === 'off') {
+    delete process.env.LEGACY_DATABASE_URL;
+    log('legacy PostgreSQL: off (LEGACY_DATABASE_URL=off): MongoDB only, as after the cutover');
+    return { stop: async () => undefined };
+  }
   if (process.env.LEGACY_DATABASE_URL) {
     log('legacy PostgreSQL: using LEGACY_DATABASE_URL');
     return { stop: async () => undefined };
@@ -157,4 +163,41 @@ export async function startLegacyDevService(log: (msg: string) => void): Promise
   process.env.LEGACY_DATABASE_URL = dev.url;
   log('legacy PostgreSQL: load the sample legacy threads with `npm run legacy:seed`');
   return dev;
+}
+
+/**
+ * An in-memory legacy database served by a child process (the benchmark's: PostgreSQL's work then runs beside this
+ * process, as a real server's would, not on its event loop). Stopped with `stop()`, or when this process exits.
+ */
+export async function startLegacyDbProcess(): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve-legacy-db'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (b: Buffer) => {
+      out += b.toString();
+      const line = out.split('\n').find((l) => l.startsWith('postgresql://'));
+      if (line) resolve(line.trim());
+    });
+    child.once('exit', (code) => reject(new Error(`legacy database process exited with ${code}`)));
+  });
+  return {
+    url,
+    pid: child.pid!,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.stdin!.end();
+      }),
+  };
+}
+
+// Child mode: serve an in-memory legacy database until stdin closes.
+if (process.argv[2] === '--serve-legacy-db' && process.argv[1] === fileURLToPath(import.meta.url)) {
+  const handle = await startLegacyDb();
+  process.stdout.write(`${handle.url}\n`);
+  process.stdin.resume();
+  process.stdin.on('end', () => void handle.stop().then(() => process.exit(0)));
 }

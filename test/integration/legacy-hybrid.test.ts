@@ -557,7 +557,7 @@ describe('adding to a legacy thread: copy into MongoDB first', () => {
 });
 
 describe('scripts/legacy/indexes.sql', () => {
-  it('creates indexes the legacy queries use (list order, messages of a thread, feedback of a message)', async () => {
+  it('creates indexes the legacy queries use (list order, the migration walk, messages of a thread, feedback of a message)', async () => {
     const { readFile } = await import('node:fs/promises');
     const { selectThreads, selectMessages } = await import('#lib/legacy/queries.js');
     const sql = await readFile(new URL('../../scripts/legacy/indexes.sql', import.meta.url), 'utf8');
@@ -565,12 +565,13 @@ describe('scripts/legacy/indexes.sql', () => {
       .split(';')
       .map((s) => s.replace(/--.*$/gm, '').trim())
       .filter(Boolean);
-    expect(statements).toHaveLength(3);
+    expect(statements).toHaveLength(4);
     for (const s of statements) {
       await db.query(s);
       await db.query(s); // re-runnable
     }
-    // The plans of the real statements, with sequential scans priced out as on a big table.
+    // The plans of the real statements, with sequential and bitmap scans priced out: on a big table only an ordered
+    // index scan answers a LIMIT cheaply (on this small one the planner may sort a few rows instead).
     const plans: string[] = [];
     const explain = {
       query: async (text: string, params?: unknown[]) => {
@@ -579,16 +580,26 @@ describe('scripts/legacy/indexes.sql', () => {
         return { rows: [], rowCount: 0 };
       },
     } as never;
+    await db.query('ANALYZE threads');
     await db.query('SET enable_seqscan = off');
+    await db.query('SET enable_bitmapscan = off');
     try {
       await selectThreads(explain, { userId: DEV_USER_ID, limit: 10, after: { updatedAt: new Date(), threadId: randomUUID() } });
       await selectMessages(explain, [THREAD_IDS.plain]);
+      // The migration's batches: every user's threads by keyset, and its --since scope.
+      await selectThreads(explain, { limit: 100, after: { updatedAt: new Date(), threadId: randomUUID() } });
+      await selectThreads(explain, { limit: 100, since: new Date('2025-01-01T00:00:00Z') });
     } finally {
       await db.query('RESET enable_seqscan');
+      await db.query('RESET enable_bitmapscan');
     }
     expect(plans[0]).toContain('idx_threads_user_list');
     expect(plans[0]).not.toMatch(/Sort/);
     expect(plans[1]).toContain('idx_messages_thread_id');
     expect(plans[1]).toContain('idx_feedback_message_id');
+    for (const plan of plans.slice(2)) {
+      expect(plan).toContain('idx_threads_list');
+      expect(plan).not.toMatch(/Sort|Seq Scan/);
+    }
   });
 });

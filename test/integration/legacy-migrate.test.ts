@@ -23,7 +23,8 @@ process.env.MONGODB_DB = `ansari_legacy_migrate_${process.pid}`;
 process.env.MAX_THREAD_DOC_BYTES = String(32 * 1024);
 
 const { migrateLegacy } = await import('#scripts/ops/migrate/migrate.js');
-const { verifyLegacy, checkToolPairing } = await import('#scripts/ops/migrate/verify.js');
+const { verifyLegacy } = await import('#scripts/ops/migrate/verify.js');
+const { checkToolPairing } = await import('#scripts/ops/migrate/pairing.js');
 const { MIGRATIONS } = await import('#scripts/ops/migrate/checkpoint.js');
 const { convertLegacyMessages } = await import('#lib/legacy/convert/index.js');
 const { legacyThreadStore } = await import('#lib/legacy/store.js');
@@ -108,7 +109,21 @@ describe('migrateLegacy', () => {
       updated_at: t.updated_at,
       metadata: {},
       messages: expected,
-      origin: { store: 'legacy', by: 'migration', copied_at: expect.any(Date) },
+      origin: {
+        store: 'legacy',
+        by: 'migration',
+        copied_at: expect.any(Date),
+        run: expect.any(String),
+        pass: 0,
+        seq: expect.any(Number),
+        sql: {
+          name: t.name,
+          updated_at: t.updated_at,
+          rows: rows.length,
+          last_row: Math.max(...rows.map((r) => (r as { id: number }).id)),
+          feedback: { [fbMessage]: expected.find((m) => m.id === fbMessage)!.feedback },
+        },
+      },
       size_bytes: expect.any(Number),
       overflow_chunks: 0,
     });
@@ -129,8 +144,10 @@ describe('migrateLegacy', () => {
       mongo: 4,
       mongo_rows: 3,
       mongo_total: 4,
+      feedback: 0,
       status: 'ok',
       problems: [],
+      kept: [],
     });
     const checkpoint = await (await getDb()).collection<{ _id: string }>(MIGRATIONS).findOne({ _id: 'legacy-threads' });
     expect(checkpoint).toMatchObject({ completed_at: expect.any(Date), counts: { threads: 16, inserted: 16, skipped: 0, removed: 0 } });
@@ -177,8 +194,10 @@ describe('migrateLegacy', () => {
       },
     });
     await expect(crash).rejects.toThrow('simulated crash');
+    // Batches 1 and 2 are checkpointed; batch 3 was being inserted meanwhile (the pipeline), so it may be there too.
     const firstRun = await mongoThreads();
-    expect(firstRun.map((d) => d.thread_id)).toEqual(threadIds.slice(0, 6).sort());
+    const firstIds = firstRun.map((d) => d.thread_id);
+    expect([threadIds.slice(0, 6).sort(), threadIds.slice(0, 9).sort()]).toContainEqual(firstIds);
     const checkpoint = await (await getDb()).collection<{ _id: string }>(MIGRATIONS).findOne({ _id: 'legacy-threads' });
     expect(checkpoint).toMatchObject({ completed_at: null, position: { thread_id: threadIds[5] }, counts: { threads: 6, inserted: 6 } });
 
@@ -194,6 +213,39 @@ describe('migrateLegacy', () => {
     expect(await migrateLegacy({ batchSize: 3 })).toMatchObject({ resumedFrom: null, threads: 16, inserted: 0, skipped: 16 });
   });
 
+  it("counts exactly after a crash between a batch's inserts and its checkpoint", async () => {
+    const { threadIds } = await loadLegacy();
+    const truth = await migrateLegacy({ dryRun: true });
+    await expect(
+      migrateLegacy({
+        batchSize: 3,
+        afterInsert: (n) => {
+          if (n === 3) throw new Error('crash after the inserts of batch 3');
+        },
+      }),
+    ).rejects.toThrow('crash after');
+    // Batch 3 landed in MongoDB but its checkpoint did not: the resumed run reads it again and finds its threads.
+    expect(await (await threadsCollection()).countDocuments({})).toBe(9);
+    const resumed = await migrateLegacy({ batchSize: 3 });
+    expect(resumed).toMatchObject({ inserted: 10, skipped: 0 });
+    expect(resumed.run).toMatchObject({ inserted: 16, messages: truth.messages, skipped: 0 });
+    const checkpoint = await (await getDb()).collection<{ _id: string }>(MIGRATIONS).findOne({ _id: 'legacy-threads' });
+    expect(checkpoint).toMatchObject({ counts: { inserted: 16, messages: truth.messages, skipped: 0 } });
+    expect((await mongoThreads()).map((d) => d.thread_id)).toEqual([...threadIds].sort());
+  });
+
+  it('creates the unique thread_id index before copying (a fresh database has none), and a dry run says so', async () => {
+    await loadLegacy();
+    const mongo = await getDb();
+    await mongo.collection('threads').drop();
+    const dry = await migrateLegacy({ dryRun: true });
+    expect(dry.warnings).toEqual([expect.stringContaining('no unique index on thread_id')]);
+    await migrateLegacy();
+    const indexes = await mongo.collection('threads').listIndexes().toArray();
+    expect(indexes).toContainEqual(expect.objectContaining({ key: { thread_id: 1 }, unique: true }));
+    expect(await mongo.collection('threads').countDocuments({})).toBe(16);
+  });
+
   it('starts over with restart, ignoring an unfinished checkpoint', async () => {
     await loadLegacy();
     await expect(
@@ -204,8 +256,10 @@ describe('migrateLegacy', () => {
         },
       }),
     ).rejects.toThrow('crash');
+    const before = await (await threadsCollection()).countDocuments({});
+    expect([5, 10]).toContain(before); // batch 1 checkpointed; batch 2 possibly inserted meanwhile
     const again = await migrateLegacy({ batchSize: 5, restart: true });
-    expect(again).toMatchObject({ resumedFrom: null, threads: 16, inserted: 11, skipped: 5 });
+    expect(again).toMatchObject({ resumedFrom: null, threads: 16, inserted: 16 - before, skipped: before });
   });
 
   it('writes nothing in a dry run, and reports what it would insert', async () => {
@@ -337,12 +391,14 @@ describe('verifyLegacy', () => {
       mongo: 3,
       mongo_rows: 3,
       mongo_total: 3,
+      feedback: 1,
       status: 'mismatch',
       problems: [
         'SQL rows converting to a message: 4, MongoDB messages with a row id: 3',
         'converted messages: SQL 4, MongoDB 3',
         `missing in MongoDB: ${plainRows[3]}`,
       ],
+      kept: [],
     });
     expect(byId.get(c.ids.functionEra)!.problems).toEqual([`content differs: ${c.messageIds.get(303)}`]);
     expect(byId.get(c.ids.claude)!.problems).toEqual(
@@ -424,6 +480,10 @@ describe('npm run migrate:legacy (scripts/migrate-legacy.ts)', () => {
     expect(real.stdout).toContain('16 threads read, inserted 16');
     expect(real.stdout).toContain('verification: 16 threads, 16 ok, 0 mismatched');
     expect(real.stdout.match(/\| [0-9a-f-]{36} \|.*\| ok$/gm)).toHaveLength(16);
+    expect(real.stdout).toContain('3 users marked fully migrated');
+    expect(real.stdout).toMatch(
+      /VERDICT: CLEAN for every thread and share: every thread, message, feedback item and share is in MongoDB and equal/,
+    );
 
     await (await threadsCollection()).updateOne({ thread_id: cloned[0]!.ids.plain }, { $pop: { messages: -1 } });
     const verify = await run('--verify-only', '--mismatches-only');
@@ -431,6 +491,7 @@ describe('npm run migrate:legacy (scripts/migrate-legacy.ts)', () => {
     expect(verify.stdout).toContain('verification: 16 threads, 15 ok, 1 mismatched');
     expect(verify.stdout).toMatch(new RegExp(`\\| ${cloned[0]!.ids.plain} \\|.*\\| mismatch: .*missing in MongoDB`));
     expect(verify.stdout.match(/^\| [0-9a-f-]{36} \|/gm)).toHaveLength(1);
+    expect(verify.stdout).toContain('VERDICT: NOT CLEAN for every thread and share: 1 threads and 0 shares differ or are missing');
 
     const bad = await run('--batch', 'many');
     expect([bad.code, bad.stderr]).toEqual([2, expect.stringContaining('--batch must be an integer')]);

@@ -684,3 +684,26 @@ describe('the seed data', () => {
     }
   });
 });
+
+describe('the copy the conversion makes of stored values', () => {
+  it('shares no object with the row, keeps Dates, and keeps a field named __proto__ as a field', () => {
+    const details = JSON.parse('{"id":"call_1","function":{"name":"search_quran","arguments":{"query":"q","__proto__":{"x":1}}}}');
+    const row: LegacyMessageRow = {
+      id: 1,
+      role: 'assistant',
+      content: '',
+      tool_name: 'search_quran',
+      tool_details: details,
+      ref_list: null,
+      created_at: new Date('2025-01-01T00:00:00Z'),
+    };
+    const [, call] = convertLegacyMessages([{ ...row, id: 0, role: 'user', content: 'q', tool_name: null, tool_details: null }, row]);
+    const input = (call!.content[0] as Block).input as Record<string, unknown>;
+    expect(Object.getPrototypeOf(input)).toBe(Object.prototype);
+    expect(Object.keys(input)).toEqual(['query', '__proto__']);
+    expect(input.__proto__).toEqual({ x: 1 });
+    expect(input).not.toBe(details.function.arguments);
+    (input.__proto__ as { x: number }).x = 2;
+    expect(details.function.arguments.__proto__).toEqual({ x: 1 });
+  });
+});

@@ -36,9 +36,23 @@ import { isBlockLike, str } from './rows.js';
 /** Name of a re-created tool_use when the row does not say which tool ran. */
 export const UNKNOWN_TOOL_NAME = 'legacy_tool';
 
-/** Deep copy of a JSON-like value (keeps Dates), so the output never shares objects with the input rows. */
+/**
+ * Deep copy of a JSON-like value (keeps Dates), so the output never shares objects with the input rows. A plain
+ * walk: the values are parsed JSON, and structuredClone costs several times more (a quarter of a migration's
+ * conversion time).
+ */
 export function clone<T>(v: T): T {
-  return structuredClone(v);
+  if (Array.isArray(v)) return v.map(clone) as T;
+  if (v instanceof Date) return new Date(v.getTime()) as T;
+  if (v === null || typeof v !== 'object') return v;
+  const out: Obj = {};
+  for (const k of Object.keys(v)) {
+    const value = clone((v as Obj)[k]);
+    // An own "__proto__" field stays a field (assignment would set the prototype instead).
+    if (k === '__proto__') Object.defineProperty(out, k, { value, enumerable: true, writable: true, configurable: true });
+    else out[k] = value;
+  }
+  return out as T;
 }
 
 /** A copy of a stored block without `cache_control` (only ever added to request copies; the API allows 4). */

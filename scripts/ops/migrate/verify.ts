@@ -1,13 +1,21 @@
-/** The legacy migration's verification: every legacy thread in scope compared with its MongoDB copy, and tool pairing. */
-import type { Block, Message } from '#lib/blocks/types.js';
+/**
+ * The legacy migration's verification and its verdict: every legacy thread in scope against its MongoDB copy
+ * (owner, name, source, times, every converted message in order with the same content and feedback, tool pairing)
+ * and every legacy share against its copy. What v3 changed after a copy (a rename, feedback, new messages) is not
+ * a difference: the merge rule of sync.ts keeps it, and the base stored on the copy tells it apart from a change
+ * made in SQL since the last run (which is one, until a rerun brings it across).
+ */
+import type { Message } from '#lib/blocks/types.js';
 import { withDbRetry } from '#lib/db/retry.js';
 import { stableJson } from '#lib/json.js';
 import { convertLegacyMessages } from '#lib/legacy/convert/index.js';
 import { legacyDb, selectMessages, selectThreads, type LegacyPosition, type LegacyThreadRow } from '#lib/legacy/queries.js';
 import { threadsCollection } from '#lib/threads/mongo-store.js';
 import { chunkedMessages, joinMessages } from '#lib/threads/overflow.js';
-import type { ThreadDoc } from '#lib/threads/types.js';
+import type { LegacyBase, ThreadDoc } from '#lib/threads/types.js';
 import { DEFAULT_BATCH } from './migrate.js';
+import { checkToolPairing } from './pairing.js';
+import { verifyShares, type ShareCheck } from './shares.js';
 
 /** Ids the conversion gives: a SQL row id, or one with the suffix of a message the conversion adds. */
 const LEGACY_ID_RE = /^\d+(-(tool_use|tool_result|context))?$/;
@@ -25,80 +33,60 @@ interface ThreadCheck {
   mongo: number | null;
   /** Of those, the messages that carry a SQL row id. */
   mongo_rows: number | null;
-  /** Every MongoDB message, newer ones (UUID ids, appended after a copy) included. */
+  /** Every MongoDB message, newer ones (UUID ids, appended through v3) included. */
   mongo_total: number | null;
+  /** Feedback items in SQL (on the converted messages). */
+  feedback: number;
   status: 'ok' | 'missing' | 'pending' | 'mismatch';
   problems: string[];
+  /** What v3 changed after the copy, kept by the merge rule (not a difference). */
+  kept: string[];
 }
 
-interface VerifyReport {
+export interface VerifyReport {
   threads: ThreadCheck[];
   ok: number;
   mismatches: number;
   /** Dry run: threads not yet in MongoDB (not counted as mismatches). */
   pending: number;
+  /** Converted messages and feedback items checked. */
+  messages: number;
+  feedback: number;
+  /** Every legacy share (a run over every thread; null for a narrower scope). */
+  shares: ShareCheck[] | null;
+  /** No difference anywhere: every thread, message, feedback item and share is in MongoDB and equal. */
+  clean: boolean;
 }
 
-/**
- * The Messages API's pairing rule on a stored history: every tool_use is answered by exactly one tool_result at the
- * start of the very next (user) message, and every tool_result answers a tool_use of the message just before;
- * tool_use ids are unique; the history starts with a user message. Returns the problems found ([] when valid).
- */
-export function checkToolPairing(messages: Pick<Message, 'id' | 'role' | 'content'>[]): string[] {
-  const problems: string[] = [];
-  const seen = new Set<string>();
-  if (messages.length > 0 && messages[0]!.role !== 'user')
-    problems.push(`message ${messages[0]!.id}: the history does not start with a user message`);
-  messages.forEach((m, i) => {
-    const blocks: Block[] = Array.isArray(m.content) ? m.content : [];
-    const uses = m.role === 'assistant' ? blocks.filter((b) => b.type === 'tool_use') : [];
-    for (const u of uses) {
-      const id = String(u.id);
-      if (seen.has(id)) problems.push(`message ${m.id}: tool_use id ${id} is used twice`);
-      seen.add(id);
-    }
-    if (m.role === 'assistant' && blocks.some((b) => b.type === 'tool_result'))
-      problems.push(`message ${m.id}: tool_result in an assistant message`);
-    if (m.role === 'user' && blocks.some((b) => b.type === 'tool_use')) problems.push(`message ${m.id}: tool_use in a user message`);
-    // Results in this message must answer the previous message's calls, first in the message, each once.
-    const prev = messages[i - 1];
-    const prevUses = prev?.role === 'assistant' ? (prev.content ?? []).filter((b) => b.type === 'tool_use').map((b) => String(b.id)) : [];
-    if (m.role === 'user') {
-      let lead = 0;
-      while (lead < blocks.length && blocks[lead]!.type === 'tool_result') lead++;
-      if (blocks.slice(lead).some((b) => b.type === 'tool_result')) problems.push(`message ${m.id}: a tool_result follows other content`);
-      const answered = blocks.filter((b) => b.type === 'tool_result').map((b) => String(b.tool_use_id));
-      for (const id of answered) {
-        if (!prevUses.includes(id)) problems.push(`message ${m.id}: tool_result ${id} answers no tool_use of the previous message`);
-      }
-      if (new Set(answered).size !== answered.length) problems.push(`message ${m.id}: a tool_use is answered twice`);
-    }
-    if (uses.length > 0) {
-      const next = messages[i + 1];
-      const answeredNext =
-        next?.role === 'user'
-          ? new Set((next.content ?? []).filter((b) => b.type === 'tool_result').map((b) => String(b.tool_use_id)))
-          : new Set();
-      for (const u of uses) {
-        if (!answeredNext.has(String(u.id)))
-          problems.push(`message ${m.id}: tool_use ${String(u.id)} has no tool_result in the next message`);
-      }
-    }
-  });
-  return problems;
-}
+type CopyDoc = Pick<ThreadDoc, 'user_id' | 'name' | 'initial_source' | 'created_at' | 'updated_at' | 'messages' | 'origin'>;
 
 // Key order is not content: MongoDB may return a block's keys in another order than the conversion wrote them.
-const comparable = (m: Message) => stableJson({ role: m.role, content: m.content, feedback: m.feedback ?? null });
+const comparable = (m: Message) => stableJson({ role: m.role, content: m.content });
+const same = (a: unknown, b: unknown) => stableJson(a ?? null) === stableJson(b ?? null);
+const iso = (d: Date | undefined) => (d instanceof Date ? d.toISOString() : String(d));
+
+/** The thread's own fields: owner, source and creation equal; name and updated_at as the merge rule leaves them. */
+function checkFields(row: LegacyThreadRow, doc: CopyDoc, base: LegacyBase | undefined, fromV3: number, check: ThreadCheck): void {
+  const p = check.problems;
+  if (doc.user_id !== row.user_id) p.push('owner differs');
+  if (doc.initial_source !== row.initial_source) p.push(`initial_source: SQL ${row.initial_source}, MongoDB ${doc.initial_source}`);
+  if (doc.created_at?.getTime() !== row.created_at.getTime())
+    p.push(`created_at: SQL ${iso(row.created_at)}, MongoDB ${iso(doc.created_at)}`);
+  if (doc.name !== row.name) {
+    // Renamed through v3 (SQL still holds the name of the last copy or rerun), or renamed in SQL since (a rerun brings it).
+    if (base !== undefined && base.name === row.name) check.kept.push('name (renamed through v3)');
+    else
+      p.push(`name: SQL ${JSON.stringify(row.name)}, MongoDB ${JSON.stringify(doc.name)}${base ? '' : ' (no SQL base recorded: rerun)'}`);
+  }
+  const sqlAt = row.updated_at.getTime();
+  const mongoAt = doc.updated_at?.getTime() ?? 0;
+  if (mongoAt < sqlAt) p.push(`updated_at: SQL ${iso(row.updated_at)}, MongoDB ${iso(doc.updated_at)} (behind)`);
+  else if (mongoAt > sqlAt && fromV3 === 0)
+    p.push(`updated_at: SQL ${iso(row.updated_at)}, MongoDB ${iso(doc.updated_at)} (no v3 message explains it)`);
+}
 
 /** Compares one SQL thread (rows converted now) with its MongoDB document. */
-function checkThread(
-  row: LegacyThreadRow,
-  sqlRows: number,
-  expected: Message[],
-  doc: Pick<ThreadDoc, 'user_id' | 'messages'> | undefined,
-  dryRun: boolean,
-): ThreadCheck {
+function checkThread(row: LegacyThreadRow, sqlRows: number, expected: Message[], doc: CopyDoc | undefined, dryRun: boolean): ThreadCheck {
   const check: ThreadCheck = {
     thread_id: row.thread_id,
     sql_rows: sqlRows,
@@ -107,8 +95,10 @@ function checkThread(
     mongo: null,
     mongo_rows: null,
     mongo_total: null,
+    feedback: expected.filter((m) => m.feedback).length,
     status: 'ok',
     problems: [],
+    kept: [],
   };
   if (!doc) {
     check.status = dryRun ? 'pending' : 'missing';
@@ -120,8 +110,9 @@ function checkThread(
   check.mongo = fromSql.length;
   check.mongo_rows = fromSql.filter((m) => ROW_ID_RE.test(String(m.id))).length;
   check.mongo_total = all.length;
+  const base = doc.origin?.sql;
   const p = check.problems;
-  if (doc.user_id !== row.user_id) p.push('owner differs');
+  checkFields(row, doc, base, all.length - fromSql.length, check);
   if (check.mongo_rows !== check.expected_rows) {
     p.push(`SQL rows converting to a message: ${check.expected_rows}, MongoDB messages with a row id: ${check.mongo_rows}`);
   }
@@ -134,23 +125,35 @@ function checkThread(
   if (extra.length) p.push(`not from SQL: ${extra.slice(0, 10).join(', ')}`);
   if (!missing.length && !extra.length && expectedIds.join() !== mongoIds.join()) p.push('messages out of order');
   const byId = new Map(fromSql.map((m) => [String(m.id), m]));
-  const differing = expected.filter((m) => byId.has(m.id) && comparable(byId.get(m.id)!) !== comparable(m)).map((m) => m.id);
+  const differing: string[] = [];
+  const feedbackDiffers: string[] = [];
+  for (const m of expected) {
+    const got = byId.get(m.id);
+    if (!got) continue;
+    if (comparable(got) !== comparable(m)) differing.push(m.id);
+    if (!same(got.feedback, m.feedback)) {
+      // Feedback given through v3 since the copy stays; feedback changed in SQL since the last run is a difference.
+      if (base !== undefined && same(base.feedback[m.id], m.feedback)) check.kept.push(`feedback ${m.id} (changed through v3)`);
+      else feedbackDiffers.push(m.id);
+    }
+  }
   if (differing.length) p.push(`content differs: ${differing.slice(0, 10).join(', ')}`);
+  if (feedbackDiffers.length) p.push(`feedback differs: ${feedbackDiffers.slice(0, 10).join(', ')}`);
   p.push(...checkToolPairing(all).map((x) => `pairing: ${x}`));
   if (p.length) check.status = 'mismatch';
   return check;
 }
 
 /**
- * Verifies every legacy thread in scope against MongoDB: counts of SQL rows and of messages in both stores, the
- * converted messages present in order with the same content and feedback, the owner, and tool pairing.
+ * Verifies every legacy thread in scope against MongoDB (see the module comment) and, for a run over every thread,
+ * every legacy share. `clean` is the verdict: nothing differs and nothing is missing.
  */
 export async function verifyLegacy(
   opts: { since?: Date; threadId?: string; batchSize?: number; dryRun?: boolean; onProgress?: (done: number) => void } = {},
 ): Promise<VerifyReport> {
   const db = legacyDb();
   const batchSize = opts.batchSize ?? DEFAULT_BATCH;
-  const report: VerifyReport = { threads: [], ok: 0, mismatches: 0, pending: 0 };
+  const report: VerifyReport = { threads: [], ok: 0, mismatches: 0, pending: 0, messages: 0, feedback: 0, shares: null, clean: false };
   let after: LegacyPosition | undefined;
   for (;;) {
     const pos = after;
@@ -162,7 +165,23 @@ export async function verifyLegacy(
     const messages = await withDbRetry('verify.messages', () => selectMessages(db, ids));
     const docs = await withDbRetry('verify.mongo', async () =>
       (await threadsCollection())
-        .find({ thread_id: { $in: ids } }, { projection: { _id: 0, thread_id: 1, user_id: 1, messages: 1, overflow_chunks: 1 } })
+        .find(
+          { thread_id: { $in: ids } },
+          {
+            projection: {
+              _id: 0,
+              thread_id: 1,
+              user_id: 1,
+              name: 1,
+              initial_source: 1,
+              created_at: 1,
+              updated_at: 1,
+              messages: 1,
+              overflow_chunks: 1,
+              origin: 1,
+            },
+          },
+        )
         .toArray(),
     );
     // A long thread's oldest messages live in overflow chunks: check the whole thread, as readers see it.
@@ -172,8 +191,11 @@ export async function verifyLegacy(
     const byId = new Map(docs.map((d) => [d.thread_id, d]));
     for (const r of rows) {
       const sqlRows = messages.get(r.thread_id) ?? [];
-      const check = checkThread(r, sqlRows.length, convertLegacyMessages(sqlRows), byId.get(r.thread_id), opts.dryRun === true);
+      const converted = convertLegacyMessages(sqlRows);
+      const check = checkThread(r, sqlRows.length, converted, byId.get(r.thread_id), opts.dryRun === true);
       report.threads.push(check);
+      report.messages += check.expected;
+      report.feedback += check.feedback;
       if (check.status === 'ok') report.ok++;
       else if (check.status === 'pending') report.pending++;
       else report.mismatches++;
@@ -183,5 +205,8 @@ export async function verifyLegacy(
     after = { updatedAt: last.updated_at, threadId: last.thread_id };
     if (rows.length < batchSize) break;
   }
+  if (opts.threadId === undefined && opts.since === undefined) report.shares = await verifyShares(db);
+  const shareProblems = (report.shares ?? []).filter((s) => s.status === 'missing' || s.status === 'mismatch').length;
+  report.clean = report.mismatches === 0 && report.pending === 0 && shareProblems === 0;
   return report;
 }
