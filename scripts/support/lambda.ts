@@ -102,17 +102,24 @@ export async function call(handler: unknown, opts: CallOptions = {}): Promise<Ca
 export interface StreamCallResult extends CallResult {
   /** The body as the chunks the handler wrote, in order. */
   chunks: string[];
+  /** What the handler rejected with after `onChunk` destroyed the stream (a client that went away); else undefined. */
+  clientGoneError?: unknown;
 }
 
 type StreamHandler = (event: APIGatewayProxyEvent, stream: LocalResponseStream, context: Context) => Promise<void>;
 
-/** Calls a response-streaming handler; `onChunk` may abort by destroying the stream (a client going away). */
+/**
+ * Calls a response-streaming handler; `onChunk` may abort by destroying the stream (a client going away). A handler
+ * that rejects is an error of the call (thrown here), unless the stream was destroyed first: then the rejection is
+ * what Lambda would see too, and is returned as `clientGoneError`. A handler that ends without sending a status
+ * (no prelude, nothing written) is an error as well: Lambda would have no response to give.
+ */
 export async function callStreaming(
   handler: unknown,
   opts: CallOptions = {},
   onChunk?: (chunk: string, stream: LocalResponseStream) => void,
 ): Promise<StreamCallResult> {
-  let prelude: Prelude = {};
+  let prelude: Prelude | undefined;
   const chunks: string[] = [];
   const stream: LocalResponseStream = new LocalResponseStream(
     (p) => {
@@ -124,7 +131,14 @@ export async function callStreaming(
     },
     () => undefined,
   );
-  await (handler as StreamHandler)(apiEvent(opts), stream, lambdaContext(900_000)).catch(() => undefined);
+  let clientGoneError: unknown;
+  try {
+    await (handler as StreamHandler)(apiEvent(opts), stream, lambdaContext(900_000));
+  } catch (err) {
+    if (!stream.destroyed) throw err;
+    clientGoneError = err;
+  }
+  if (prelude?.statusCode === undefined) throw new Error('the streaming handler ended without a response status');
   const body = chunks.join('');
-  return { status: prelude.statusCode ?? 200, headers: lower(prelude.headers), body, json: parseJson(body), chunks };
+  return { status: prelude.statusCode, headers: lower(prelude.headers), body, json: parseJson(body), chunks, clientGoneError };
 }
