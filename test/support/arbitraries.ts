@@ -82,7 +82,7 @@ const arbSearchResult: fc.Arbitrary<Block> = fc.record({
   title: fc.constant('A result'),
   content: fc.array(arbTextBlock, { maxLength: 2 }),
 });
-const arbThinking: fc.Arbitrary<Block> = fc.oneof(
+export const arbThinking: fc.Arbitrary<Block> = fc.oneof(
   fc.record({ type: fc.constant('thinking'), thinking: arbText, signature: fc.constant('sig') }),
   fc.constant({ type: 'redacted_thinking', data: 'xyz' }),
 );
