@@ -50,6 +50,8 @@ export interface FakeScript {
   streamError?: { type: string; message: string };
   /** After this many SSE events, destroy the socket without finishing the response. */
   dropConnectionAfterEvents?: number;
+  /** After this many SSE events (0 = right after the headers), send nothing more and keep the connection open until the client leaves. */
+  stallAfterEvents?: number;
   /** Delay before each SSE event after the first, so tests can observe bytes arriving incrementally. */
   chunkDelayMs?: number;
   /** Code points per text_delta (default 8); input JSON is split the same way. */
@@ -338,6 +340,10 @@ async function writeStream(
     }
     if (script.dropConnectionAfterEvents !== undefined && sent >= script.dropConnectionAfterEvents) {
       res.socket?.destroy();
+      return;
+    }
+    if (script.stallAfterEvents !== undefined && sent >= script.stallAfterEvents) {
+      if (!res.destroyed) await new Promise((resolve) => res.once('close', resolve));
       return;
     }
     if (sent > 0 && script.chunkDelayMs) await sleep(script.chunkDelayMs);

@@ -15,6 +15,8 @@ export interface CallOptions {
   body?: unknown;
   /** The body string is base64 (as API Gateway sends binary media types). */
   isBase64Encoded?: boolean;
+  /** The invocation's time left (the Lambda context's `getRemainingTimeInMillis`): 29 s, 15 min when streaming. */
+  remainingMs?: number;
 }
 
 export interface CallResult {
@@ -95,7 +97,7 @@ const parseJson = (body: string) => {
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<unknown>;
 
 export async function call(handler: unknown, opts: CallOptions = {}): Promise<CallResult> {
-  const res = (await (handler as Handler)(apiEvent(opts), lambdaContext())) as APIGatewayProxyResult;
+  const res = (await (handler as Handler)(apiEvent(opts), lambdaContext(opts.remainingMs))) as APIGatewayProxyResult;
   return { status: res.statusCode, headers: lower(res.headers), body: res.body, json: parseJson(res.body) };
 }
 
@@ -133,7 +135,7 @@ export async function callStreaming(
   );
   let clientGoneError: unknown;
   try {
-    await (handler as StreamHandler)(apiEvent(opts), stream, lambdaContext(900_000));
+    await (handler as StreamHandler)(apiEvent(opts), stream, lambdaContext(opts.remainingMs ?? 900_000));
   } catch (err) {
     if (!stream.destroyed) throw err;
     clientGoneError = err;
