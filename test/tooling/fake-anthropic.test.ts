@@ -313,6 +313,23 @@ describe('fake Anthropic server driven by the real SDK', () => {
     await expect.poll(() => fake.lastRequest()?.aborted, { timeout: 2000 }).toBe(true);
   });
 
+  it('holdAfterEvents sends the first events, then waits for its promise before the rest', async () => {
+    let release!: () => void;
+    const until = new Promise<void>((resolve) => (release = resolve));
+    fake.enqueue({ blocks: [{ type: 'text', text: 'Held halfway through.' }], chunkSize: 5, holdAfterEvents: { events: 4, until } });
+    const received: string[] = [];
+    const stream = client.messages.stream({ model: MODEL, max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] });
+    const final = stream.finalMessage();
+    const first = await new Promise<string>((resolve) => stream.once('text', resolve));
+    stream.on('text', (t) => received.push(t));
+    expect(first).toBe('Held ');
+    expect(fake.lastRequest()!.completed).toBe(false);
+    expect(received).toEqual([]);
+    release();
+    expect((await final).content).toMatchObject([{ type: 'text', text: 'Held halfway through.' }]);
+    expect(received.join('')).toBe('halfway through.');
+  });
+
   it('flushes events incrementally with chunkDelayMs', async () => {
     fake.enqueue({ blocks: [{ type: 'text', text: 'one two three four five six' }], chunkDelayMs: 30, chunkSize: 4 });
     const arrivals: number[] = [];
