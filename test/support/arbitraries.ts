@@ -235,3 +235,150 @@ export function tallyThread(t: Tally, thread: readonly Message[]): void {
     }
   }
 }
+
+// ---- Legacy PostgreSQL rows (lib/legacy/convert): the row shapes of every era of the old backend, in any order ----
+
+/** A legacy row without its id and time (given by position). */
+export type LegacyRowShape = {
+  role: string;
+  content: string;
+  tool_name: string | null;
+  tool_details: unknown;
+  ref_list: unknown;
+  kind: string;
+};
+
+const legacyId = fc.constantFrom('toolu_01A', 'toolu_01B', 'call_abc', 'call:odd.id', 'toolu_01A');
+const legacyName = fc.constantFrom('search_quran', 'search_hadith', 'search_vectara', '');
+const args = fc.oneof(
+  fc.record({ query: arbText }).map((o) => JSON.stringify(o)),
+  fc.constantFrom('', 'not json', '{"query": "unterminated', 'null', '[]'),
+);
+const legacyDoc = fc.record({
+  type: fc.constant('document'),
+  source: fc.oneof(
+    fc.record({ type: fc.constant('text'), media_type: fc.constant('text/plain'), data: arbText }),
+    fc.record({ type: fc.constant('text'), media_type: fc.constant('text/plain'), data: fc.constant(['multi', 'lingual']) }),
+  ),
+  title: fc.oneof(fc.constantFrom('Quran 2:153', '', 'Sahih Muslim 1'), fc.constant('t'.repeat(700))),
+  context: fc.constant('Retrieved from the Holy Quran'),
+});
+/** JSON text, JSONB as pg parses it, or a double-encoded string: the forms the columns were written in. */
+const encoded = <T>(v: T) => fc.constantFrom<unknown>(v, JSON.stringify(v), JSON.stringify(JSON.stringify(v)));
+
+const shapes: Record<string, fc.Arbitrary<LegacyRowShape>> = {
+  userText: arbText.map((t) => ({ role: 'user', content: t, tool_name: null, tool_details: null, ref_list: null, kind: 'user text' })),
+  userJsonLooking: fc
+    .constantFrom('[1, 2]', '{"a": 1}', '[]', '["just", "strings"]')
+    .map((t) => ({ role: 'user', content: t, tool_name: null, tool_details: null, ref_list: null, kind: 'user json-looking text' })),
+  assistantText: arbText.map((t) => ({
+    role: 'assistant',
+    content: t,
+    tool_name: null,
+    tool_details: null,
+    ref_list: null,
+    kind: 'assistant text',
+  })),
+  assistantBlocks: fc
+    .record({
+      blocks: fc.array(
+        fc.oneof(
+          arbTextBlock,
+          fc.record({
+            type: fc.constant('tool_use'),
+            id: legacyId,
+            name: legacyName,
+            input: fc.oneof(fc.record({ query: arbText }), fc.constant({})),
+          }),
+          fc.constant('a bare string'),
+          fc.constant({ type: 'thinking', thinking: 'hmm', signature: 's' }),
+        ),
+        { maxLength: 4 },
+      ),
+      details: fc.oneof(fc.constant(null), fc.record({ id: legacyId, input: fc.record({ query: arbText }) })),
+    })
+    .chain(({ blocks, details }) =>
+      encoded(details).map((td) => ({
+        role: 'assistant',
+        content: JSON.stringify(blocks),
+        tool_name: details ? 'search_quran' : null,
+        tool_details: td,
+        ref_list: null,
+        kind: 'assistant blocks (Claude era)',
+      })),
+    ),
+  openAiCall: fc.record({ id: legacyId, name: legacyName, args }).chain(({ id, name, args: a }) =>
+    encoded({ type: 'function', id, function: { name, arguments: a } }).map((td) => ({
+      role: 'assistant',
+      content: '',
+      tool_name: name || null,
+      tool_details: td,
+      ref_list: null,
+      kind: 'assistant call (OpenAI era)',
+    })),
+  ),
+  toolOutput: fc
+    .record({
+      role: fc.constantFrom('tool', 'function'),
+      id: fc.oneof(legacyId, fc.constant(undefined)),
+      name: legacyName,
+      args,
+      out: arbText,
+      full: fc.boolean(),
+    })
+    .map(({ role, id, name, args: a, out, full }) => ({
+      role,
+      content: out,
+      tool_name: name || null,
+      tool_details: full
+        ? {
+            internal_message: { role: 'assistant', content: '', tool_calls: [{ type: 'function', id, function: { name, arguments: a } }] },
+            tool_message: { role: 'tool', content: out, tool_call_id: id },
+          }
+        : {},
+      ref_list: null,
+      kind: 'tool output (OpenAI era)',
+    })),
+  claudeResults: fc
+    .record({
+      results: fc.array(
+        fc.record(
+          {
+            type: fc.constant('tool_result'),
+            tool_use_id: fc.oneof(legacyId, fc.constant(undefined)),
+            content: fc.oneof(arbText, fc.array(fc.oneof(arbTextBlock, legacyDoc), { maxLength: 3 })),
+          },
+          { requiredKeys: ['type', 'content'] },
+        ),
+        { minLength: 1, maxLength: 3 },
+      ),
+      siblings: fc.array(fc.oneof(legacyDoc, fc.constant('No results found.')), { maxLength: 3 }),
+      refs: fc.oneof(fc.constant(null), fc.array(legacyDoc, { maxLength: 3 })),
+    })
+    .chain(({ results, siblings, refs }) =>
+      encoded(refs).map((refList) => ({
+        role: 'user',
+        content: JSON.stringify([...results, ...siblings]),
+        tool_name: null,
+        tool_details: null,
+        ref_list: refList,
+        kind: 'tool results (Claude era)',
+      })),
+    ),
+  system: fc.constant({ role: 'system', content: 'You are Ansari.', tool_name: null, tool_details: null, ref_list: null, kind: 'system' }),
+};
+
+/** A legacy thread's rows in thread order: questions, answers, calls and their outputs of every era, mixed and damaged. */
+export const arbLegacyRows: fc.Arbitrary<LegacyRowShape[]> = fc.array(
+  fc.oneof(
+    { weight: 4, arbitrary: shapes.userText! },
+    { weight: 1, arbitrary: shapes.userJsonLooking! },
+    { weight: 3, arbitrary: shapes.assistantText! },
+    { weight: 3, arbitrary: shapes.assistantBlocks! },
+    { weight: 2, arbitrary: shapes.openAiCall! },
+    { weight: 2, arbitrary: shapes.toolOutput! },
+    { weight: 3, arbitrary: shapes.claudeResults! },
+    { weight: 1, arbitrary: shapes.system! },
+  ),
+  { maxLength: 14 },
+);
