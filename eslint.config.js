@@ -19,7 +19,20 @@ const domain = ['lib/blocks', 'lib/threads', 'lib/share', 'lib/agent', 'lib/lega
 const above = (what, ...folders) => ({ target: what, from: folders, message: 'imports a layer above it (see docs/architecture.md)' });
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.serverless/', '.esbuild/', '.data/', '.ci/', '.cache/', 'coverage/', 'reports/', '.stryker-tmp/'] },
+  {
+    ignores: [
+      'node_modules/',
+      '.serverless/',
+      '.esbuild/',
+      '.data/',
+      '.ci/',
+      '.cache/',
+      'coverage/',
+      'reports/',
+      '.stryker-tmp/',
+      'client/dist/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -55,6 +68,20 @@ export default tseslint.config(
             above('lib', 'functions', 'scripts', 'test'),
             above('functions', 'scripts', 'test'),
             above('scripts', 'test'),
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The client has no runtime dependencies: its own files and the server's display renderer only.
+    files: ['client/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '^(?!\\./|#lib/blocks/(text|types)\\.js$)', message: 'client/ imports only ./ files and #lib/blocks/text.js.' },
           ],
         },
       ],

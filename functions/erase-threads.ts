@@ -4,8 +4,18 @@
  */
 import { withHttp } from '#lib/http/middleware.js';
 import { eraseUserData } from '#lib/services/account.js';
+import { EraseResultSchema } from '#lib/services/responses.js';
 
-export const handler = withHttp({ route: 'DELETE /threads' }, async ({ userId }) => ({
+const doc = {
+  operationId: 'eraseThreads',
+  summary: 'Erase all of the caller’s data',
+  description:
+    'Deletes every thread of the caller in both stores (overflow chunks and legacy SQL rows included), every share they created and their rate-limit counters. A call clears up to 2,000 threads: while `complete` is false, call again. Idempotent; the app calls it before deleting the account.',
+  tags: ['account'],
+  responses: { 200: { description: 'What this call removed', body: EraseResultSchema } },
+};
+
+export const handler = withHttp({ route: 'DELETE /threads', doc }, async ({ userId }) => ({
   status: 200,
   body: await eraseUserData(userId, { via: 'api' }),
 }));

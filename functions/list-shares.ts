@@ -1,9 +1,22 @@
 /** GET /api/v3/threads/{thread_id}/shares: the caller's active shares of the thread, newest first. */
+import { errorResponse } from '#lib/http/contract.js';
 import { withHttp } from '#lib/http/middleware.js';
+import { ShareListSchema } from '#lib/services/responses.js';
 import { ThreadPathSchema } from '#lib/services/schemas.js';
 import { listShares } from '#lib/services/shares.js';
 
-export const handler = withHttp({ route: 'GET /threads/{thread_id}/shares', path: ThreadPathSchema }, async ({ userId, path }) => {
+const doc = {
+  operationId: 'listShares',
+  summary: 'List the caller’s shares of a thread',
+  description: 'Unexpired shares, newest first; also after the thread was deleted (to revoke them). Legacy SQL shares are not listed.',
+  tags: ['shares'],
+  responses: {
+    200: { description: 'The shares (`[]` when none)', body: ShareListSchema },
+    404: errorResponse('The caller has neither the thread nor a share of it'),
+  },
+};
+
+export const handler = withHttp({ route: 'GET /threads/{thread_id}/shares', path: ThreadPathSchema, doc }, async ({ userId, path }) => {
   const shares = await listShares(userId, path.thread_id);
   return {
     status: 200,

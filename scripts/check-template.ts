@@ -6,8 +6,9 @@
  * anywhere in the template, each function's environment only non-secret settings and the parameter names of the
  * secrets it uses, and IAM exactly scoped to this stage's parameters. Capacity: every function has reserved
  * concurrency and all of it fits the MongoDB connection budget (custom.capacity); no function runs with source-map
- * support; each zip holds one minified bundle within its size goal and no source map. Prints one line per check and
- * exits non-zero when any fails.
+ * support; each zip holds one minified bundle within its size goal and no source map. API Gateway's own error
+ * answers carry CORS headers and a {"detail"} body; the optional shared-domain distribution routes /api/v3/* to this
+ * API. Prints one line per check and exits non-zero when any fails.
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -173,11 +174,15 @@ const SETTINGS = new Set([
   'SECRETS_MAX_AGE_SECONDS',
 ]);
 const MODEL_AND_SEARCH = ['ANTHROPIC_API_KEY_PARAM', 'KALIMAT_API_KEY_PARAM', 'VECTARA_API_KEY_PARAM', 'USUL_API_TOKEN_PARAM'];
-/** Which secrets each function reads: every one the database; all but the public share page the token key; add-message alone the model and search keys. */
+/** The public routes: no access token, so no token key. */
+const PUBLIC = new Set(['getShare', 'openApi']);
+/** Functions that hold no MongoDB connection (the OpenAPI document): outside the connection budget. */
+const NO_DATABASE = new Set(['OpenApiLambdaFunction']);
+/** Which secrets each function reads: every one the database; all but the public routes the token key; add-message alone the model and search keys. */
 const expectedParams = (name: string): string[] => [
   'MONGODB_URI_PARAM',
   'LEGACY_DATABASE_URL_PARAM',
-  ...(name === 'getShare' ? [] : ['SECRET_KEY_PARAM']),
+  ...(PUBLIC.has(name) ? [] : ['SECRET_KEY_PARAM']),
   ...(name === 'addMessage' ? MODEL_AND_SEARCH : []),
 ];
 for (const route of loadRoutes()) {
@@ -223,6 +228,71 @@ for (const name of ['Api5xxRateAlarm', 'LatencyP95Alarm', 'ThrottlesAlarm']) {
   check(resources[name]?.Type === 'AWS::CloudWatch::Alarm', `alarm ${name}`);
 }
 
+// API Gateway's own answers: CORS headers and a {"detail"} body, so a browser sees the status (not a network error).
+const gatewayResponses = Object.values(resources)
+  .filter((r) => r.Type === 'AWS::ApiGateway::GatewayResponse')
+  .map((r) => r.Properties!);
+const expected: [type: string, status: string | undefined, extra?: string][] = [
+  ['DEFAULT_4XX', undefined],
+  ['DEFAULT_5XX', undefined],
+  ['MISSING_AUTHENTICATION_TOKEN', '404'],
+  ['RESOURCE_NOT_FOUND', '404'],
+  ['THROTTLED', '429', 'Retry-After'],
+  ['INTEGRATION_TIMEOUT', '504'],
+];
+for (const [type, status, extra] of expected) {
+  const r = gatewayResponses.find((g) => g.ResponseType === type);
+  const params = (r?.ResponseParameters ?? {}) as Record<string, string>;
+  const header = (name: string) => params[`gatewayresponse.header.${name}`];
+  const template = String(r?.ResponseTemplates?.['application/json'] ?? '');
+  let detail: unknown;
+  try {
+    detail = (JSON.parse(template.replaceAll('$context.error.messageString', '"message"')) as { detail?: unknown }).detail;
+  } catch {
+    detail = undefined;
+  }
+  check(
+    !!r && r.RestApiId?.Ref === 'ApiGatewayRestApi' && (status === undefined || r.StatusCode === status),
+    `gateway response ${type}${status ? ` is a ${status}` : ''}`,
+  );
+  check(
+    header('Access-Control-Allow-Origin') !== undefined && /X-Next-Cursor.*Retry-After/.test(header('Access-Control-Expose-Headers') ?? ''),
+    `gateway response ${type} carries CORS headers`,
+  );
+  check(typeof detail === 'string' && Object.keys(r?.ResponseTemplates ?? {}).length === 1, `gateway response ${type} is {"detail"} JSON`);
+  if (extra) check(/^'\d+'$/.test(header(extra) ?? ''), `gateway response ${type} sends ${extra}`);
+}
+
+// The optional shared domain (params sharedDomain…): in the stack only when set (stage ci sets placeholders, so CI
+// checks it); /api/v3/* to this API's stage, the rest to the existing backend.
+const deployedStage = Object.values(resources).find((r) => r.Type === 'AWS::ApiGateway::Deployment')?.Properties?.StageName as string;
+const distribution = resources.SharedDomainDistribution;
+if (distribution || deployedStage === 'ci') {
+  const config = distribution?.Properties?.DistributionConfig ?? {};
+  const apiOrigin = (config.Origins ?? []).find((o: any) => JSON.stringify(o.DomainName).includes('"Ref":"ApiGatewayRestApi"'));
+  const apiBehaviour = (config.CacheBehaviors ?? []).find((b: any) => b.PathPattern === '/api/v3/*');
+  const passesThrough = (b: any) =>
+    b?.CachePolicyId === '4135ea2d-6df8-44a3-9df3-4b5a84be39ad' &&
+    b?.OriginRequestPolicyId === 'b689b0a8-53d0-40ab-baf2-68738e2966ac' &&
+    ['GET', 'POST', 'DELETE', 'OPTIONS'].every((m) => b?.AllowedMethods?.includes(m)) &&
+    b?.Compress === false;
+  check(distribution?.Type === 'AWS::CloudFront::Distribution', 'shared-domain distribution present (its params are set)');
+  check(
+    apiOrigin?.OriginPath === `/${deployedStage}` && apiOrigin?.CustomOriginConfig?.OriginProtocolPolicy === 'https-only',
+    "shared domain: this API's origin is its stage over HTTPS",
+  );
+  check(
+    apiBehaviour?.TargetOriginId === apiOrigin?.Id && passesThrough(apiBehaviour),
+    'shared domain: /api/v3/* goes to this API uncached, all methods, headers but Host forwarded, uncompressed',
+  );
+  check(
+    config.DefaultCacheBehavior?.TargetOriginId !== apiOrigin?.Id && passesThrough(config.DefaultCacheBehavior),
+    'shared domain: everything else goes to the existing backend, uncached',
+  );
+} else {
+  console.log('     shared domain: not set for this stage');
+}
+
 // Cold starts and capacity (docs/capacity.md): reserved concurrency within the connection budget, no source-map
 // support at run time, small minified bundles without their maps.
 const capacity = (
@@ -234,7 +304,7 @@ let reserved = 0;
 for (const [id, fn] of functions) {
   const n = Number(fn.Properties?.ReservedConcurrentExecutions);
   check(n > 0, `${id} has reserved concurrency (${n})`);
-  reserved += n > 0 ? n : 0;
+  if (!NO_DATABASE.has(id)) reserved += n > 0 ? n : 0;
   const options = String(fn.Properties?.Environment?.Variables?.NODE_OPTIONS ?? '');
   check(!options.includes('source-maps'), `${id} runs without --enable-source-maps`);
 }

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { parse as parseYaml } from 'yaml';
+import { serveDocs } from '#support/docs-page.js';
 import { concurrentInvoker, isStreamingHandler, LocalResponseStream } from '#support/lambda-streaming.js';
 import { startMongoServer, type MongoServerHandle } from '#support/mongo-server.js';
 
@@ -39,11 +40,23 @@ interface HttpEventSpec {
   response?: { transferMode?: string };
 }
 
+interface ServerlessYml {
+  functions: Record<string, { handler: string; events?: { http?: HttpEventSpec }[] }>;
+  /** An object, or a list of them (some from files) that the Framework merges. */
+  resources?: ResourcesPart | (ResourcesPart | string)[];
+}
+
+interface ResourcesPart {
+  Resources?: Record<string, { Type: string; Properties: Record<string, any> }>;
+}
+
+// serverless.yml shares blocks between resources with YAML merge keys (`<<: *anchor`).
+const readServerlessYml = (file = path.join(ROOT, 'serverless.yml')) =>
+  parseYaml(readFileSync(file, 'utf8'), { merge: true }) as ServerlessYml;
+
 /** Reads the routes from serverless.yml, so the local server and the deployed API never disagree. */
 export function loadRoutes(file = path.join(ROOT, 'serverless.yml')): Route[] {
-  const doc = parseYaml(readFileSync(file, 'utf8')) as {
-    functions: Record<string, { handler: string; events?: { http?: HttpEventSpec }[] }>;
-  };
+  const doc = readServerlessYml(file);
   const routes: Route[] = [];
   for (const [name, fn] of Object.entries(doc.functions)) {
     const dot = fn.handler.lastIndexOf('.');
@@ -204,6 +217,31 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
   res.end(JSON.stringify(body));
 }
 
+type GatewayAnswer = (req: http.IncomingMessage, res: http.ServerResponse, status: number, message: string) => void;
+
+/**
+ * API Gateway's own answer of `type` (an `AWS::ApiGateway::GatewayResponse` of serverless.yml), as the deployed
+ * API gives it: status, headers (the request's Origin where it is mapped) and the `{"detail"}` body.
+ */
+function gatewayResponse(type: string): GatewayAnswer {
+  const parts = [readServerlessYml().resources ?? []].flat().filter((p): p is ResourcesPart => typeof p === 'object');
+  const resources = parts.flatMap((p) => Object.values(p.Resources ?? {}));
+  const spec = resources.find((r) => r.Type === 'AWS::ApiGateway::GatewayResponse' && r.Properties.ResponseType === type)?.Properties;
+  if (!spec) throw new Error(`serverless.yml has no ${type} gateway response`);
+  return (req, res, status, message) => {
+    const headers: Record<string, string> = { 'Content-Type': 'application/json; charset=utf-8' };
+    for (const [key, value] of Object.entries((spec.ResponseParameters ?? {}) as Record<string, string>)) {
+      const name = key.replace(/^gatewayresponse\.header\./, '');
+      const mapped = /^method\.request\.header\.(.+)$/.exec(value);
+      const resolved = mapped ? req.headers[mapped[1]!.toLowerCase()] : value.replace(/^'(.*)'$/, '$1');
+      if (typeof resolved === 'string') headers[name] = resolved;
+    }
+    const template = String(spec.ResponseTemplates?.['application/json'] ?? '{"detail":$context.error.messageString}');
+    res.writeHead(Number(spec.StatusCode ?? status), headers);
+    res.end(template.replaceAll('$context.error.messageString', JSON.stringify(message)));
+  };
+}
+
 /** Header block size the local server reads (Node's default of 16 KB would answer an oversized token with a bare 431). */
 const MAX_HEADER_BYTES = 1024 * 1024;
 
@@ -225,13 +263,21 @@ export async function createDevServer(opts: { stage?: string } = {}) {
     return handlers.get(key)!;
   };
 
+  // As API Gateway answers: an unknown path or method (preflights included) is its MISSING_AUTHENTICATION_TOKEN
+  // response, a body over its limit a DEFAULT_4XX, both with CORS headers.
+  const notFound = gatewayResponse('MISSING_AUTHENTICATION_TOKEN');
+  const clientError = gatewayResponse('DEFAULT_4XX');
+
   const server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    // The API reference page (local only): Swagger UI on /api/v3/openapi.json.
+    if (req.method === 'GET' && (await serveDocs(url.pathname, res))) return;
+    // As API Gateway: a fixed path segment beats a variable one; an unknown route, or a method its resource lacks, is
+    // the gateway's MISSING_AUTHENTICATION_TOKEN response, a 404 with CORS headers (serverless.yml).
     const route = matchRoute(routes, req.method ?? 'GET', url.pathname);
-    if (route === 'not found') return sendJson(res, 404, { detail: 'Not found' });
-    if (route === 'method not allowed') return sendJson(res, 405, { detail: 'Method not allowed' });
+    if (typeof route === 'string') return notFound(req, res, 404, 'Not found');
     const body = await readBody(req);
-    if (!body) return sendJson(res, 413, { detail: 'Request body too large' });
+    if (!body) return clientError(req, res, 413, 'Request body too large');
     let event: APIGatewayProxyEvent;
     try {
       event = toEvent(req, url, route, route.pattern.exec(url.pathname)!, body, stage);
@@ -335,6 +381,7 @@ async function main(): Promise<void> {
         .map((r) => `${r.method} ${r.resource}`)
         .join(', ')}`,
     );
+    log(`API reference: http://${host === '0.0.0.0' ? 'localhost' : host}:${port}/api/v3/docs`);
     log('mint a token with: npm run token -- <user-uuid>');
   });
   const shutdown = async () => {

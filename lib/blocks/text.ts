@@ -1,4 +1,8 @@
-/** Display text of messages (`?format=text`, the streamed reply, the Markdown export): text blocks, citations, the appendix. */
+/**
+ * Display text of messages (`?format=text`, the streamed reply, the Markdown export): text blocks, citations, the
+ * appendix. The typed client (client/) imports it too, so `toDisplayMessages` gives exactly what `?format=text` gives:
+ * keep it free of imports other than ./types.ts.
+ */
 import { isTextBlock, type Block, type Citation, type Message } from './types.js';
 
 /**
@@ -77,8 +81,14 @@ export function renderBlocks(blocks: Block[], citations: Citation[], style: Cita
   return out;
 }
 
+/**
+ * What rendering reads of a message: stored messages (`Date` times) and a client's messages parsed from JSON (ISO
+ * strings) alike; `created_at` is passed through as it is.
+ */
+export type DisplaySource<Time = Date> = Pick<Message, 'id' | 'role' | 'content' | 'interrupted' | 'feedback'> & { created_at: Time };
+
 /** The display text of a run of assistant messages forming one reply (preface text, tool rounds, final answer). */
-export function renderReply(messages: Message[], style: CitationStyle = INLINE_CITATIONS): string {
+export function renderReply(messages: DisplaySource<unknown>[], style: CitationStyle = INLINE_CITATIONS): string {
   const citations: Citation[] = [];
   const parts: string[] = [];
   let interrupted = false;
@@ -90,18 +100,19 @@ export function renderReply(messages: Message[], style: CitationStyle = INLINE_C
   return parts.join(TURN_SEPARATOR) + style.notes(citations) + (interrupted ? INTERRUPTED_NOTICE : '');
 }
 
-export interface TextMessage {
+export interface TextMessage<Time = Date> {
   id: string;
   role: 'user' | 'assistant';
   content: string;
-  created_at: Date;
+  created_at: Time;
   /** The feedback of the message whose id this one carries (the owner's views only: shares hold none). */
   feedback?: Record<string, unknown>;
 }
 
-const withFeedback = (out: TextMessage, m: Message): TextMessage => (m.feedback ? { ...out, feedback: m.feedback } : out);
+const withFeedback = <Time>(out: TextMessage<Time>, m: DisplaySource<Time>): TextMessage<Time> =>
+  m.feedback ? { ...out, feedback: m.feedback } : out;
 
-const hasToolResultOnly = (m: Message): boolean =>
+const hasToolResultOnly = (m: DisplaySource<unknown>): boolean =>
   m.role === 'user' && m.content.length > 0 && m.content.every((b) => b.type === 'tool_result');
 
 /**
@@ -109,9 +120,9 @@ const hasToolResultOnly = (m: Message): boolean =>
  * (consecutive assistant messages joined across tool-result turns) carrying the id (and feedback) of its last message.
  * Messages with no display text (tool calls, tool results) are left out.
  */
-export function toTextMessages(messages: Message[], style: CitationStyle = INLINE_CITATIONS): TextMessage[] {
-  const out: TextMessage[] = [];
-  let run: Message[] = [];
+export function toTextMessages<Time = Date>(messages: DisplaySource<Time>[], style: CitationStyle = INLINE_CITATIONS): TextMessage<Time>[] {
+  const out: TextMessage<Time>[] = [];
+  let run: DisplaySource<Time>[] = [];
   const flush = () => {
     if (run.length === 0) return;
     const content = renderReply(run, style);

@@ -16,6 +16,7 @@ import { withDbBudget } from '#lib/db/retry.js';
 import { secrets } from '#lib/secrets.js';
 import { assertTokenKey, authenticate } from './auth.js';
 import { readJsonBody } from './body.js';
+import type { RouteDoc } from './contract.js';
 
 /** Custom response headers browsers may read (CORS hides them otherwise). */
 const EXPOSED_HEADERS = ['X-Next-Cursor', 'X-Message-Id', 'X-Reply-Message-Id', 'Retry-After', 'Content-Disposition'];
@@ -39,7 +40,7 @@ type AnySchema = z.ZodMiniType;
 type Out<S> = S extends AnySchema ? z.output<S> : undefined;
 
 export interface RouteSpec<P extends AnySchema | undefined, Q extends AnySchema | undefined, B extends AnySchema | undefined> {
-  /** Route name for logs and metrics, e.g. "GET /threads/{thread_id}". */
+  /** Method and path under /api/v3, e.g. "GET /threads/{thread_id}": the route in the document, logs and metrics. */
   route: string;
   /** Whether a bearer access token is required (default true). */
   auth?: boolean;
@@ -49,7 +50,14 @@ export interface RouteSpec<P extends AnySchema | undefined, Q extends AnySchema 
   body?: B;
   /** The path parameter holding a thread id, logged as `threadId` (default `thread_id`). */
   threadParam?: string;
+  /** false for a route that uses no database: no connection is opened for it (and it never answers 503). */
+  database?: boolean;
+  /** The route's contract (its responses), for the OpenAPI document and the contract tests; not used at run time. */
+  doc: RouteDoc;
 }
+
+/** A handler carries its route spec, so the OpenAPI document and the contract tests read the route from the code. */
+export type Routed<H> = H & { spec: RouteSpec<AnySchema | undefined, AnySchema | undefined, AnySchema | undefined> };
 
 export interface HttpRequest<P, Q, B> {
   /** The caller's user id from the access token ('' on public routes). */
@@ -182,10 +190,12 @@ function compose<P extends AnySchema | undefined, Q extends AnySchema | undefine
   // Cold start: the MongoDB connection opens while the container finishes initialising and the first request is
   // parsed and authenticated, instead of after (MongoDB's guidance for Lambda: connect outside the handler). A
   // failure here is left to the request, whose first database call connects afresh (getMongoClient clears it).
-  void secrets
-    .refresh()
-    .then(getMongoClient)
-    .catch(() => undefined);
+  if (spec.database !== false) {
+    void secrets
+      .refresh()
+      .then(getMongoClient)
+      .catch(() => undefined);
+  }
   const handler = middy(inner, { timeoutEarlyInMillis: 0 })
     .use(httpHeaderNormalizer())
     .use(observe(spec.route, spec.threadParam ?? 'thread_id'))
@@ -200,7 +210,8 @@ function compose<P extends AnySchema | undefined, Q extends AnySchema | undefine
       }),
     )
     .use(errorResponder())
-    .use(loadSecrets())
+    // A route that verifies no token and uses no database (the OpenAPI document) needs no secret.
+    .use(spec.auth !== false || spec.database !== false ? [loadSecrets()] : [])
     .use(parseRequest(spec));
   // All of the request's database work (rate-limit counters included) shares one time budget from its arrival.
   return (event: APIGatewayProxyEvent, context: Context) => withDbBudget(() => handler(event, context));
@@ -228,7 +239,8 @@ export function withHttp<
   Q extends AnySchema | undefined = undefined,
   B extends AnySchema | undefined = undefined,
 >(spec: RouteSpec<P, Q, B>, fn: (req: HttpRequest<Out<P>, Out<Q>, Out<B>>) => Promise<HttpResult>) {
-  return compose(spec, async (event, context) => toResponse(await fn(requestOf(event, context))));
+  const handler = compose(spec, async (event, context) => toResponse(await fn(requestOf(event, context))));
+  return Object.assign(handler, { spec }) as Routed<typeof handler>;
 }
 
 /**
@@ -249,7 +261,7 @@ export function withStreamingHttp<
     if (settled) settling.set(event, settled);
     return response;
   });
-  return awslambda.streamifyResponse<APIGatewayProxyEvent, void>(async (event, responseStream, context) => {
+  const handler = awslambda.streamifyResponse<APIGatewayProxyEvent, void>(async (event, responseStream, context) => {
     const { body, ...prelude } = (await composed(event, context)) as StreamResult;
     const out = awslambda.HttpResponseStream.from(responseStream, prelude);
     const source = typeof body === 'string' ? Readable.from(body ? [body] : []) : body;
@@ -259,4 +271,5 @@ export function withStreamingHttp<
       await settling.get(event)?.catch(() => undefined);
     }
   });
+  return Object.assign(handler, { spec }) as Routed<typeof handler>;
 }

@@ -6,24 +6,39 @@ import { isUuid } from '#lib/ids.js';
 import { normaliseName } from '#lib/threads/names.js';
 import { FEEDBACK_CLASSES, SOURCES, type Source } from '#lib/threads/types.js';
 
-const ThreadIdSchema = z.pipe(
-  z.string().check(z.refine(isUuid, 'must be a UUID')),
-  z.transform((s: string) => s.toLowerCase()),
+/** Describes a schema in the OpenAPI document (zod's global registry; read by scripts/openapi.ts, never at run time). */
+function described<S extends z.ZodMiniType>(schema: S, meta: { description: string; format?: string }): S {
+  z.globalRegistry.add(schema, meta);
+  return schema;
+}
+
+const ThreadIdSchema = described(
+  z.pipe(
+    z.string().check(z.refine(isUuid, 'must be a UUID')),
+    z.transform((s: string) => s.toLowerCase()),
+  ),
+  { format: 'uuid', description: 'A thread id' },
 );
 
 export const ThreadPathSchema = z.object({ thread_id: ThreadIdSchema });
 
 /** A name: a string, trimmed, not blank, cut to 100 characters. */
-const NameSchema = z.pipe(
-  z.pipe(z.string().check(z.maxLength(10_000)), z.transform(normaliseName)),
-  z.string().check(z.refine((s) => s.length > 0, 'must not be blank')),
+const NameSchema = described(
+  z.pipe(
+    z.pipe(z.string().check(z.maxLength(10_000)), z.transform(normaliseName)),
+    z.string().check(z.refine((s) => s.length > 0, 'must not be blank')),
+  ),
+  { description: 'Trimmed; blank is refused; cut to 100 characters' },
 );
 
 const MAX_METADATA_BYTES = 16 * 1024;
 
-const MetadataSchema = z.record(z.string(), z.unknown()).check(
-  z.refine((m) => Buffer.byteLength(JSON.stringify(m), 'utf8') <= MAX_METADATA_BYTES, 'must be at most 16 KiB as JSON'),
-  z.refine((m) => unsafeKey(m, 20) === undefined, 'keys must not start with "$" or contain "."'),
+const MetadataSchema = described(
+  z.record(z.string(), z.unknown()).check(
+    z.refine((m) => Buffer.byteLength(JSON.stringify(m), 'utf8') <= MAX_METADATA_BYTES, 'must be at most 16 KiB as JSON'),
+    z.refine((m) => unsafeKey(m, 20) === undefined, 'keys must not start with "$" or contain "."'),
+  ),
+  { description: 'At most 16 KiB as JSON; keys may not start with "$" or contain "."' },
 );
 
 export const CreateThreadBody = z.pipe(
@@ -50,14 +65,18 @@ const limit = z.pipe(
 const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
 
 export const ListThreadsQuery = z.object({
-  limit: z.optional(limit),
-  cursor: z.optional(text(512)),
+  limit: described(z.optional(limit), { description: '1 to 500 threads (plain decimal digits)' }),
+  cursor: described(z.optional(text(512)), { description: 'The `X-Next-Cursor` of the previous page' }),
+});
+
+const FormatSchema = described(z._default(z.enum(['json', 'text']), 'json'), {
+  description: '`text`: display messages, one per reply (what older clients render)',
 });
 
 export const GetThreadQuery = z.object({
-  format: z._default(z.enum(['json', 'text']), 'json'),
-  limit: z.optional(limit),
-  before: z.optional(text(64)),
+  format: FormatSchema,
+  limit: described(z.optional(limit), { description: 'The N most recent messages, 1 to 500 (display messages with `format=text`)' }),
+  before: described(z.optional(text(64)), { description: 'Only messages older than this message id' }),
 });
 
 // POST /threads/{thread_id}: add a message
@@ -76,15 +95,18 @@ const AddMessageFields = z.strictObject({
   content: z.union(
     [
       z.string().check(z.maxLength(200_000)),
-      z
-        .array(z.unknown())
-        .check(z.minLength(1, { error: 'must not be empty' }), z.maxLength(MAX_BLOCKS, { error: `at most ${MAX_BLOCKS} blocks` })),
+      described(
+        z
+          .array(z.unknown())
+          .check(z.minLength(1, { error: 'must not be empty' }), z.maxLength(MAX_BLOCKS, { error: `at most ${MAX_BLOCKS} blocks` })),
+        { description: 'Content blocks (`Block`): a question may hold text, image, document and search_result blocks' },
+      ),
     ],
     {
       error: `must be a string or a list of 1 to ${MAX_BLOCKS} content blocks`,
     },
   ),
-  respond: z._default(z.boolean(), true),
+  respond: described(z._default(z.boolean(), true), { description: 'false: only store the message (201), no reply' }),
 });
 
 export const AddMessageBody = z.pipe(
@@ -138,14 +160,22 @@ export interface AddMessageInput {
 // Shares. API Gateway allows one variable name per path level, so both share routes name it {id}.
 export const ShareThreadPath = z.object({ id: ThreadIdSchema });
 export const ShareThreadBody = z.pipe(
-  z.optional(z.strictObject({ expires_in_days: z.optional(z.int().check(z.minimum(1), z.maximum(365))) })),
+  z.optional(
+    z.strictObject({
+      expires_in_days: described(z.optional(z.int().check(z.minimum(1), z.maximum(365))), {
+        description: 'Default: the deployment’s, else no expiry',
+      }),
+    }),
+  ),
   z.transform((b: { expires_in_days?: number } | undefined) => b ?? {}),
 );
-export const SharePath = z.object({ id: z.string() });
-export const ShareQuery = z.object({ format: z._default(z.enum(['json', 'text']), 'json') });
+export const SharePath = z.object({ id: described(z.string(), { description: 'A share id' }) });
+export const ShareQuery = z.object({ format: FormatSchema });
 
 // Feedback on a message. Message ids: UUIDs, legacy row ids ("102", "301-tool_use"), the old backend's hex ids.
-const MessageIdSchema = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,128}$/, 'must be a message id'));
+const MessageIdSchema = described(z.string().check(z.regex(/^[A-Za-z0-9_-]{1,128}$/, 'must be a message id')), {
+  description: 'Any message id the API gives out (stored, `format=text` reply, `X-Reply-Message-Id`)',
+});
 export const MessagePathSchema = z.object({ thread_id: ThreadIdSchema, message_id: MessageIdSchema });
 
 const MAX_COMMENT_CHARS = 2_000;
@@ -156,7 +186,8 @@ const CommentSchema = z
     z.string(),
     z.transform((s: string) => s.trim()),
   )
-  .check(z.refine((s: string) => Array.from(s).length <= MAX_COMMENT_CHARS, `must be at most ${MAX_COMMENT_CHARS} characters`));
+  .check(z.refine((s: string) => Array.from(s).length <= MAX_COMMENT_CHARS, `must be at most ${MAX_COMMENT_CHARS} characters`))
+  .register(z.globalRegistry, { description: 'Trimmed, at most 2,000 characters; blank or null is no comment' });
 
 export const FeedbackBody = z.pipe(
   z.strictObject({ class: z.enum(FEEDBACK_CLASSES), comment: z.optional(z.nullable(CommentSchema)) }),

@@ -1,6 +1,10 @@
-/** Calls real handlers with API Gateway REST (v1) events and a fake Lambda context. */
+/**
+ * Calls real handlers with API Gateway REST (v1) events and a fake Lambda context. Every response is checked
+ * against docs/openapi.json for the handler's route (contract tests, #support/contract.ts).
+ */
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { checkContract, type ObservedResponse } from '#support/contract.js';
 import { LocalResponseStream, type Prelude } from '#support/lambda-streaming.js';
 
 export interface CallOptions {
@@ -96,9 +100,16 @@ const parseJson = (body: string) => {
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<unknown>;
 
+/** The handler's route spec (`withHttp` attaches it): the response must be one its document entry describes. */
+function checked<R extends ObservedResponse>(handler: unknown, opts: CallOptions, res: R): R {
+  const route = (handler as { spec?: { route: string } }).spec?.route;
+  if (route) checkContract(route, opts.method ?? 'GET', res);
+  return res;
+}
+
 export async function call(handler: unknown, opts: CallOptions = {}): Promise<CallResult> {
   const res = (await (handler as Handler)(apiEvent(opts), lambdaContext(opts.remainingMs))) as APIGatewayProxyResult;
-  return { status: res.statusCode, headers: lower(res.headers), body: res.body, json: parseJson(res.body) };
+  return checked(handler, opts, { status: res.statusCode, headers: lower(res.headers), body: res.body, json: parseJson(res.body) });
 }
 
 export interface StreamCallResult extends CallResult {
@@ -142,5 +153,12 @@ export async function callStreaming(
   }
   if (prelude?.statusCode === undefined) throw new Error('the streaming handler ended without a response status');
   const body = chunks.join('');
-  return { status: prelude.statusCode, headers: lower(prelude.headers), body, json: parseJson(body), chunks, clientGoneError };
+  return checked(handler, opts, {
+    status: prelude.statusCode,
+    headers: lower(prelude.headers),
+    body,
+    json: parseJson(body),
+    chunks,
+    clientGoneError,
+  });
 }

@@ -1,4 +1,7 @@
-/** The local server (`npm start`) from outside: bad paths and huge tokens are JSON errors, it keeps running, logs stay per request. */
+/**
+ * The local server (`npm start`) from outside: bad paths and huge tokens are JSON errors, it keeps running, logs stay
+ * per request; unknown routes are answered as API Gateway answers them (CORS, {"detail"}); the docs page and the document.
+ */
 import type { AddressInfo } from 'node:net';
 import type http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -73,7 +76,68 @@ describe('routing as API Gateway does', () => {
     const missing = await fetch(`${base}/api/v3/threads/0190a1b2-0000-7000-8000-000000000001`, { headers: auth });
     expect(missing.status).toBe(404);
     expect(await missing.json()).toEqual({ detail: 'Thread not found' });
-    expect((await fetch(`${base}/api/v3/threads/export`, { method: 'POST', headers: auth })).status).toBe(405);
+    // The gateway's answer to a method the resource lacks (MISSING_AUTHENTICATION_TOKEN, mapped to 404).
+    expect((await fetch(`${base}/api/v3/threads/export`, { method: 'POST', headers: auth })).status).toBe(404);
+  });
+});
+
+describe('answers a browser can read', () => {
+  const origin = 'http://app.example';
+  const expectGatewayNotFound = async (res: Response) => {
+    expect(res.status).toBe(404);
+    expect(res.headers.get('access-control-allow-origin')).toBe(origin);
+    expect(res.headers.get('access-control-expose-headers')).toContain('Retry-After');
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await res.json()).toEqual({ detail: 'Not found' });
+  };
+
+  it('answers an unknown route, and its preflight, with a 404 carrying CORS headers and a detail', async () => {
+    await expectGatewayNotFound(await fetch(`${base}/api/v3/users/me`, { headers: { Origin: origin } }));
+    await expectGatewayNotFound(
+      await fetch(`${base}/api/v3/users/me`, {
+        method: 'OPTIONS',
+        headers: { Origin: origin, 'Access-Control-Request-Method': 'GET' },
+      }),
+    );
+  });
+
+  it('answers an unknown method of a known path like API Gateway: 404 with CORS headers', async () => {
+    await expectGatewayNotFound(await fetch(`${base}/api/v3/threads`, { method: 'PUT', headers: { Origin: origin } }));
+  });
+
+  it('still answers preflights of known routes from the functions', async () => {
+    const res = await fetch(`${base}/api/v3/threads`, {
+      method: 'OPTIONS',
+      headers: { Origin: origin, 'Access-Control-Request-Method': 'POST' },
+    });
+    expect(res.status).toBe(204);
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+  });
+});
+
+describe('the OpenAPI document and the docs page', () => {
+  it('serves the document publicly, cacheable, with an ETag that revalidates to 304', async () => {
+    const res = await fetch(`${base}/api/v3/openapi.json`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('public, max-age=300');
+    const doc = (await res.json()) as { paths: Record<string, unknown> };
+    expect(doc).toMatchObject({ openapi: '3.1.0', info: { title: 'Ansari threads API' } });
+    expect(Object.keys(doc.paths)).toContain('/api/v3/threads/{thread_id}');
+    const again = await fetch(`${base}/api/v3/openapi.json`, { headers: { 'If-None-Match': res.headers.get('etag')! } });
+    expect(again.status).toBe(304);
+    expect(await again.text()).toBe('');
+  });
+
+  it('serves the docs page and its assets from the local packages', async () => {
+    const page = await fetch(`${base}/api/v3/docs`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('/api/v3/openapi.json');
+    expect(html).not.toMatch(/https?:\/\//);
+    const script = await fetch(`${base}/api/v3/docs/swagger-ui-bundle.js`);
+    expect(script.status).toBe(200);
+    expect((await script.text()).length).toBeGreaterThan(100_000);
+    expect((await fetch(`${base}/api/v3/docs/../../package.json`)).status).toBe(404);
   });
 });
 
