@@ -140,7 +140,7 @@ describe('GET /api/v3/threads over MongoDB and the legacy store (property)', () 
             thread_id: id,
             name,
             user_id: user,
-            initial_source: 'web',
+            initial_source: 'web' as const,
             created_at: new Date(time - 1000),
             updated_at: new Date(copyTime),
             metadata: {},
