@@ -22,6 +22,7 @@
  *   - At most `maxDocuments` (100) documents per request, counting those nested in tool_result content: the oldest
  *     are replaced by a short note. Every document gets `citations: {enabled: true}` (the API rejects a mix) and a
  *     title of at most 450 characters.
+ *   - An image or document whose source the API would refuse (an import only had to name a block type) is left out.
  *   - The first message is a user message (leading assistant messages are dropped).
  *   - Without tools (none configured), tool calls are dropped and tool results are unwrapped into plain user
  *     content, because the API rejects tool blocks in a request that defines no tools.
@@ -56,14 +57,53 @@ function cleanText(b: Obj): Block | undefined {
   return nonBlank(b.text) ? text(b.text) : undefined;
 }
 
+const filled = (v: unknown): v is string => typeof v === 'string' && v !== '';
+const IMAGE_TYPES = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp']);
+
+/**
+ * A copy of an image or document source the API accepts, or undefined. Stored blocks may come from an import
+ * (`respond: false`) that only had to name a block type: one bad source would make every later turn of the thread
+ * fail, so such a block is left out of the request (it stays stored).
+ */
+function apiSource(kind: 'image' | 'document', source: unknown): Obj | undefined {
+  if (!isObj(source)) return undefined;
+  switch (source.type) {
+    case 'text': {
+      if (kind !== 'document') return undefined;
+      const data = typeof source.data === 'string' ? source.data : JSON.stringify(source.data ?? '');
+      return { ...source, media_type: 'text/plain', data };
+    }
+    case 'base64': {
+      const mediaOk = kind === 'image' ? IMAGE_TYPES.has(source.media_type as string) : source.media_type === 'application/pdf';
+      return mediaOk && filled(source.data) ? { ...source } : undefined;
+    }
+    case 'url':
+      return typeof source.url === 'string' ? { ...source } : undefined;
+    case 'file':
+      return typeof source.file_id === 'string' ? { ...source } : undefined;
+    case 'content': {
+      if (kind !== 'document') return undefined;
+      if (typeof source.content === 'string') return source.content !== '' ? { ...source } : undefined;
+      if (!Array.isArray(source.content)) return undefined;
+      const content = source.content.filter(isObj).flatMap((x) => {
+        const c = x.type === 'text' ? cleanText(x) : x.type === 'image' ? cleanImage(x) : undefined;
+        return c ? [c] : [];
+      });
+      return content.length > 0 ? { ...source, content } : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
 function cleanImage(b: Obj): Block | undefined {
-  return isObj(b.source) ? { type: 'image', source: { ...b.source } } : undefined;
+  const source = apiSource('image', b.source);
+  return source ? { type: 'image', source } : undefined;
 }
 
 function cleanDocument(b: Obj): Block | undefined {
-  if (!isObj(b.source)) return undefined;
-  const source: Obj = { ...b.source };
-  if (source.type === 'text' && typeof source.data !== 'string') source.data = JSON.stringify(source.data ?? '');
+  const source = apiSource('document', b.source);
+  if (!source) return undefined;
   const out: Block = { type: 'document', source };
   if (nonBlank(b.title)) out.title = capDocumentTitle(b.title, '…');
   if (nonBlank(b.context)) out.context = b.context;

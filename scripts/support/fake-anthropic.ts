@@ -50,6 +50,10 @@ export interface FakeScript {
   streamError?: { type: string; message: string };
   /** After this many SSE events, destroy the socket without finishing the response. */
   dropConnectionAfterEvents?: number;
+  /** After this many SSE events (0 = right after the headers), send nothing more and keep the connection open until the client leaves. */
+  stallAfterEvents?: number;
+  /** After `events` SSE events, wait for `until` before sending the rest (a test's synchronisation point, never a sleep). */
+  holdAfterEvents?: { events: number; until: Promise<unknown> };
   /** Delay before each SSE event after the first, so tests can observe bytes arriving incrementally. */
   chunkDelayMs?: number;
   /** Code points per text_delta (default 8); input JSON is split the same way. */
@@ -340,6 +344,11 @@ async function writeStream(
       res.socket?.destroy();
       return;
     }
+    if (script.stallAfterEvents !== undefined && sent >= script.stallAfterEvents) {
+      if (!res.destroyed) await new Promise((resolve) => res.once('close', resolve));
+      return;
+    }
+    if (script.holdAfterEvents && sent === script.holdAfterEvents.events) await script.holdAfterEvents.until;
     if (sent > 0 && script.chunkDelayMs) await sleep(script.chunkDelayMs);
     if (record.aborted || res.destroyed) return;
     await write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);

@@ -24,6 +24,8 @@ type FakeMode =
   | { kind: 'hang' }
   /** Answer normally after a delay. */
   | { kind: 'delay'; ms: number }
+  /** Answer normally once `until` settles (a test's synchronisation point, never a sleep). */
+  | { kind: 'gate'; until: Promise<unknown> }
   /** A well-formed answer with no results. */
   | { kind: 'empty' }
   /** HTTP 200 with a body that is not JSON. */
@@ -405,6 +407,11 @@ export async function startFakeSearch(options: FakeSearchOptions = {}): Promise<
         return;
       case 'hang':
         return; // the socket stays open; close() destroys it
+      case 'gate':
+        void mode.until.finally(() => {
+          if (!res.destroyed) reply(200, ok());
+        });
+        return;
       case 'delay': {
         const t = setTimeout(() => {
           timers.delete(t);

@@ -19,6 +19,8 @@ export interface CallOptions {
   body?: unknown;
   /** The body string is base64 (as API Gateway sends binary media types). */
   isBase64Encoded?: boolean;
+  /** The invocation's time left (the Lambda context's `getRemainingTimeInMillis`): 29 s, 15 min when streaming. */
+  remainingMs?: number;
 }
 
 export interface CallResult {
@@ -106,24 +108,31 @@ function checked<R extends ObservedResponse>(handler: unknown, opts: CallOptions
 }
 
 export async function call(handler: unknown, opts: CallOptions = {}): Promise<CallResult> {
-  const res = (await (handler as Handler)(apiEvent(opts), lambdaContext())) as APIGatewayProxyResult;
+  const res = (await (handler as Handler)(apiEvent(opts), lambdaContext(opts.remainingMs))) as APIGatewayProxyResult;
   return checked(handler, opts, { status: res.statusCode, headers: lower(res.headers), body: res.body, json: parseJson(res.body) });
 }
 
 export interface StreamCallResult extends CallResult {
   /** The body as the chunks the handler wrote, in order. */
   chunks: string[];
+  /** What the handler rejected with after `onChunk` destroyed the stream (a client that went away); else undefined. */
+  clientGoneError?: unknown;
 }
 
 type StreamHandler = (event: APIGatewayProxyEvent, stream: LocalResponseStream, context: Context) => Promise<void>;
 
-/** Calls a response-streaming handler; `onChunk` may abort by destroying the stream (a client going away). */
+/**
+ * Calls a response-streaming handler; `onChunk` may abort by destroying the stream (a client going away). A handler
+ * that rejects is an error of the call (thrown here), unless the stream was destroyed first: then the rejection is
+ * what Lambda would see too, and is returned as `clientGoneError`. A handler that ends without sending a status
+ * (no prelude, nothing written) is an error as well: Lambda would have no response to give.
+ */
 export async function callStreaming(
   handler: unknown,
   opts: CallOptions = {},
   onChunk?: (chunk: string, stream: LocalResponseStream) => void,
 ): Promise<StreamCallResult> {
-  let prelude: Prelude = {};
+  let prelude: Prelude | undefined;
   const chunks: string[] = [];
   const stream: LocalResponseStream = new LocalResponseStream(
     (p) => {
@@ -135,13 +144,21 @@ export async function callStreaming(
     },
     () => undefined,
   );
-  await (handler as StreamHandler)(apiEvent(opts), stream, lambdaContext(900_000)).catch(() => undefined);
+  let clientGoneError: unknown;
+  try {
+    await (handler as StreamHandler)(apiEvent(opts), stream, lambdaContext(opts.remainingMs ?? 900_000));
+  } catch (err) {
+    if (!stream.destroyed) throw err;
+    clientGoneError = err;
+  }
+  if (prelude?.statusCode === undefined) throw new Error('the streaming handler ended without a response status');
   const body = chunks.join('');
   return checked(handler, opts, {
-    status: prelude.statusCode ?? 200,
+    status: prelude.statusCode,
     headers: lower(prelude.headers),
     body,
     json: parseJson(body),
     chunks,
+    clientGoneError,
   });
 }

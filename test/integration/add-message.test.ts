@@ -783,7 +783,9 @@ describe('refusals write nothing', () => {
 describe('the thread deleted during a turn', () => {
   it('stops the turn, ends the stream with the notice and writes nothing more', async () => {
     const { token, threadId } = await newThread();
-    search.setMode({ kind: 'delay', ms: 300 });
+    // The search answers only once the thread is gone: the tool result is then stored into a deleted thread.
+    let gone!: () => void;
+    search.setMode({ kind: 'gate', until: new Promise<void>((resolve) => (gone = resolve)) });
     fake.enqueue(
       {
         blocks: [
@@ -795,7 +797,7 @@ describe('the thread deleted during a turn', () => {
     );
     let deleted: Promise<unknown> | undefined;
     const res = await callStreaming(addMessage, { ...route(threadId), token, body: { role: 'user', content: 'Q' } }, () => {
-      deleted ??= threads.deleteOne({ thread_id: threadId });
+      deleted ??= threads.deleteOne({ thread_id: threadId }).then(gone);
     });
     await deleted;
     expect(res.status).toBe(200);

@@ -115,3 +115,87 @@ describe('numeric query values', () => {
     expect([res.status, res.json.length, typeof res.headers['x-next-cursor']]).toEqual([200, 2, 'string']);
   });
 });
+
+describe('the 256 KiB body limit, in bytes', () => {
+  const LIMIT = 256 * 1024;
+  const prefix = '{"role":"user","respond":false,"content":[{"type":"text","text":"';
+  const suffix = '"}]}';
+  /** A respond:false message body of exactly `bytes` UTF-8 bytes, its text made of `unit` (then ASCII to fill). */
+  const bodyOf = (bytes: number, unit: string) => {
+    const room = bytes - Buffer.byteLength(prefix + suffix);
+    const units = Math.floor(room / Buffer.byteLength(unit));
+    const body = prefix + unit.repeat(units) + 'x'.repeat(room - units * Buffer.byteLength(unit)) + suffix;
+    expect(Buffer.byteLength(body)).toBe(bytes);
+    return body;
+  };
+  const post = async (body: string) => {
+    const user = newUser();
+    const token = await tokenFor(user);
+    const thread = (await create(token, {})).json;
+    const res = await callStreaming(addMessage, { method: 'POST', token, pathParameters: { thread_id: thread.thread_id }, body });
+    const got = await call(getThread, { token, pathParameters: { thread_id: thread.thread_id } });
+    return { status: res.status, json: res.json, stored: got.json.messages.length };
+  };
+
+  // 'x' is one byte a character; 'ب' two bytes in one UTF-16 unit; '🌙' four bytes in two UTF-16 units: a limit counted
+  // in characters or UTF-16 units instead of bytes lets the multibyte bodies through.
+  it.each([
+    ['ASCII', 'x'],
+    ['Arabic (2 bytes a character)', 'ب'],
+    ['emoji (4 bytes, 2 UTF-16 units)', '🌙'],
+  ])('takes exactly 262,144 bytes and refuses 262,145 (%s), storing nothing then', async (_name, unit) => {
+    expect(await post(bodyOf(LIMIT, unit))).toMatchObject({ status: 201, stored: 1 });
+    expect(await post(bodyOf(LIMIT + 1, unit))).toEqual({
+      status: 413,
+      json: { detail: 'Request body is larger than 262144 bytes' },
+      stored: 0,
+    });
+  });
+
+  it('counts the decoded bytes of a base64 body', async () => {
+    const token = await tokenFor(newUser());
+    const thread = (await create(token, {})).json;
+    const send = (body: string) =>
+      callStreaming(addMessage, {
+        method: 'POST',
+        token,
+        pathParameters: { thread_id: thread.thread_id },
+        body: Buffer.from(body).toString('base64'),
+        isBase64Encoded: true,
+        headers: { 'Content-Type': 'application/json' },
+      });
+    expect((await send(bodyOf(LIMIT, 'ب'))).status).toBe(201);
+    expect((await send(bodyOf(LIMIT + 1, 'ب'))).status).toBe(413);
+  });
+});
+
+describe('content limits of a message', () => {
+  const post = async (content: unknown) => {
+    const user = newUser();
+    const token = await tokenFor(user);
+    const thread = (await create(token, {})).json;
+    const res = await callStreaming(addMessage, {
+      method: 'POST',
+      token,
+      pathParameters: { thread_id: thread.thread_id },
+      body: { role: 'user', respond: false, content },
+    });
+    const got = await call(getThread, { token, pathParameters: { thread_id: thread.thread_id } });
+    return { status: res.status, detail: res.json?.detail, stored: got.json.messages.length };
+  };
+
+  it('takes a string of 200,000 characters and refuses 200,001, storing nothing', async () => {
+    expect(await post('x'.repeat(200_000))).toMatchObject({ status: 201, stored: 1 });
+    const over = await post('x'.repeat(200_001));
+    expect([over.status, over.stored]).toEqual([400, 0]);
+    expect(over.detail).toMatch(/^Invalid body: content: /);
+  });
+
+  it('takes 100 blocks and refuses 101, storing nothing', async () => {
+    const blocks = (n: number) => Array.from({ length: n }, (_, i) => ({ type: 'text', text: `block ${i}` }));
+    expect(await post(blocks(100))).toMatchObject({ status: 201, stored: 1 });
+    const over = await post(blocks(101));
+    expect([over.status, over.stored]).toEqual([400, 0]);
+    expect(over.detail).toMatch(/^Invalid body: content: /);
+  });
+});

@@ -233,6 +233,10 @@ describe('revoking a legacy share (UUID id)', () => {
     // A copy whose owner the migration could not tell: the SQL thread proves the caller owns it.
     const unowned = await legacyShareOf([id(101), id(102)]);
     await mongoCopyOf(unowned, null, rows.ids.plain);
+    // Shares under other ids, of this user and of another: revoking must leave them.
+    const bystanders = [randomUUID(), randomUUID()];
+    await mongoCopyOf(bystanders[0]!, user, rows.ids.plain);
+    await mongoCopyOf(bystanders[1]!, newUser(), randomUUID());
     const stranger = await tokenFor(newUser());
     expect((await revoke(stranger, shareId)).status).toBe(404);
     expect((await revoke(stranger, unowned)).status).toBe(404);
@@ -242,6 +246,7 @@ describe('revoking a legacy share (UUID id)', () => {
       expect([await sqlShare(s), await mongoShares(s)]).toEqual([0, 0]);
       expect((await readShare(s)).status).toBe(404);
     }
+    expect([await mongoShares(bystanders[0]!), await mongoShares(bystanders[1]!)]).toEqual([1, 1]);
   });
 
   it('revokes through its MongoDB copy when the SQL thread is gone (the row alone names no owner)', async () => {

@@ -545,6 +545,44 @@ describe('adding to a legacy thread: copy into MongoDB first', () => {
     expect((await sqlCounts(id)).m).toBe(rows.messages.filter((m) => m.thread_id === id).length);
   });
 
+  it('gives the request that loses the copy race the winning copy as it is now, not its own stale one', async () => {
+    const { user, rows } = await userWithLegacyThreads();
+    const id = rows.ids.claude;
+    const { Collection } = await import('mongodb');
+    const threadsName = (await threadsCollection()).collectionName;
+    const insertOne = Collection.prototype.insertOne;
+    const appended = {
+      id: randomUUID(),
+      role: 'user' as const,
+      content: [{ type: 'text', text: 'written to the winning copy' }],
+      created_at: new Date(),
+    };
+    let raced = false;
+    // Just before this request's insert, another request's copy lands and is appended to.
+    const spy = vi.spyOn(Collection.prototype, 'insertOne').mockImplementation(async function (
+      this: InstanceType<typeof Collection>,
+      doc,
+      options,
+    ) {
+      if (!raced && this.collectionName === threadsName && (doc as { thread_id?: string }).thread_id === id) {
+        raced = true;
+        const { _id: _ignored, ...winner } = doc as Record<string, unknown>;
+        await insertOne.call(this, { ...winner, messages: [...(winner.messages as unknown[]), appended] } as never);
+      }
+      return insertOne.call(this, doc, options);
+    } as typeof insertOne);
+    let copy;
+    try {
+      copy = await legacyThreadStore.copyToMongo(user, id);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(raced).toBe(true);
+    expect(copy!.messages.at(-1)).toEqual(appended);
+    expect(copy).toEqual(await mongoThreadStore.get(user, id));
+    expect(await (await threadsCollection()).countDocuments({ thread_id: id })).toBe(1);
+  });
+
   it('returns the existing copy to concurrent copyToMongo calls', async () => {
     const { user, rows } = await userWithLegacyThreads();
     const id = rows.ids.openai;

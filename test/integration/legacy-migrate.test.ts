@@ -293,6 +293,31 @@ describe('migrateLegacy', () => {
     expect((await verifyLegacy()).mismatches).toBe(0);
   });
 
+  it('loses the race to a copy on write made after its batch was read: skips it, never a second copy', async () => {
+    await loadLegacy();
+    const owner = async (id: string) =>
+      (await db.query<{ user_id: string }>('SELECT user_id::text AS user_id FROM threads WHERE id = $1', [id])).rows[0]!.user_id;
+    const copiedOnWrite: string[] = [];
+    // Between reading a batch and writing it, a request copies the batch's first thread into MongoDB.
+    const result = await migrateLegacy({
+      batchSize: 2,
+      beforeWrite: async (ids) => {
+        const id = ids[0];
+        if (id === undefined) return;
+        expect(await legacyThreadStore.copyToMongo(await owner(id), id)).toMatchObject({ thread_id: id, storage: 'mongodb' });
+        copiedOnWrite.push(id);
+      },
+    });
+    expect(copiedOnWrite).toHaveLength(8);
+    expect(result).toMatchObject({ threads: 16, inserted: 8, skipped: 8, removed: 0 });
+    const docs = await mongoThreads();
+    expect(docs.map((d) => d.thread_id)).toEqual([...new Set(docs.map((d) => d.thread_id))]);
+    expect(docs).toHaveLength(16);
+    for (const d of docs)
+      expect([d.thread_id, d.origin?.by]).toEqual([d.thread_id, copiedOnWrite.includes(d.thread_id) ? 'write' : 'migration']);
+    expect((await verifyLegacy()).mismatches).toBe(0);
+  });
+
   it('removes its copy of a thread deleted by its owner while the batch was in flight', async () => {
     const { users, cloned } = await loadLegacy();
     const victim = cloned[0]!.ids.plain;

@@ -115,14 +115,18 @@ describe('thread document size', () => {
     });
     const record = await mod.service.getThread(user, id);
     expect(record.messages.map((m) => m.id)).toEqual(sent.map((m) => m.id));
-    // The next spill reuses that chunk and pulls exactly its messages.
-    const more = await threadWith(user, 0, 1);
-    expect(more.sent).toEqual([]);
+    // The next spills reuse that chunk and pull exactly its messages: in storage (not only as read), every message
+    // is held once, in order, in chunks numbered without a gap.
     for (let i = 8; i < 20; i++) await mod.store.mongoThreadStore.appendMessages(user, id, [bigMessage(i, 6)], new Date());
+    const all = [...sent, ...Array.from({ length: 12 }, (_, k) => bigMessage(k + 8, 1))].map((m) => m.id);
     const after = await mod.service.getThread(user, id);
-    expect(after.messages.map((m) => m.id)).toEqual(
-      [...sent, ...Array.from({ length: 12 }, (_, k) => bigMessage(k + 8, 1))].map((m) => m.id),
-    );
+    expect(after.messages.map((m) => m.id)).toEqual(all);
+    const chunks = await (await mod.overflow.chunksCollection()).find({ thread_id: id }).sort({ seq: 1 }).toArray();
+    const doc2 = await (await mod.store.threadsCollection()).findOne({ thread_id: id });
+    expect(chunks.length).toBeGreaterThan(seq + 1);
+    expect(chunks.map((c) => c.seq)).toEqual(chunks.map((_, i) => i));
+    expect(chunks[seq]!.messages.map((m: Message) => m.id)).toEqual(sent.slice(0, 2).map((m) => m.id));
+    expect([...chunks.flatMap((c) => c.messages), ...doc2!.messages].map((m) => m.id)).toEqual(all);
   });
 
   it('keeps every message when appends race with spills', async () => {

@@ -12,6 +12,7 @@ import { closeMongo, getDb } from '#lib/db/mongo.js';
 import { newShareId } from '#lib/ids.js';
 import { sharesCollection } from '#lib/share/snapshot.js';
 import { mongoThreadStore, threadsCollection } from '#lib/threads/mongo-store.js';
+import { messageBytes } from '#lib/threads/overflow.js';
 import type { ThreadDoc } from '#lib/threads/types.js';
 import { newUser, tokenFor } from '#support/auth.js';
 import { call } from '#support/lambda.js';
@@ -171,6 +172,31 @@ describe('POST /api/v3/share/{thread_id}', () => {
     expect([anon.status, anon.headers['www-authenticate']]).toEqual([401, 'Bearer']);
     expect(await sharesOf(t.thread_id)).toBe(0);
   });
+
+  it('shares a thread of exactly 15 MiB of messages, and answers 413 for one byte more, storing no share', async () => {
+    const LIMIT = 15 * 1024 * 1024;
+    /** Sixteen messages of about 1 MiB, the last one's text tuned so the snapshot's messages weigh exactly `bytes` as BSON. */
+    const messagesOf = (bytes: number) => {
+      const msgs = Array.from({ length: 16 }, (_, i) => ({
+        id: `big${i}`,
+        role: (i % 2 ? 'assistant' : 'user') as 'user' | 'assistant',
+        content: [{ type: 'text', text: 'x'.repeat(960 * 1024) }],
+        created_at: t0,
+      }));
+      const size = messageBytes(msgs);
+      msgs[15]!.content[0]!.text = 'x'.repeat(960 * 1024 + bytes - size);
+      expect(messageBytes(msgs)).toBe(bytes);
+      return msgs;
+    };
+    const user = newUser();
+    const token = await tokenFor(user);
+    const fits = await insertThread(user, { messages: messagesOf(LIMIT) });
+    expect((await share(token, fits.thread_id)).status).toBe(201);
+    const over = await insertThread(user, { messages: messagesOf(LIMIT + 1) });
+    const res = await share(token, over.thread_id);
+    expect([res.status, res.json]).toEqual([413, { detail: 'Thread too large to share' }]);
+    expect(await sharesOf(over.thread_id)).toBe(0);
+  });
 });
 
 describe('GET /api/v3/share/{share_id}', () => {
@@ -269,16 +295,24 @@ describe('GET /api/v3/share/{share_id}', () => {
     }
   });
 
-  it('never caches past the expiry', async () => {
+  it('is never cached past its expiry: a share expiring sooner than the 60 s max-age is cached only until then', async () => {
     const user = newUser();
     const t = await insertThread(user);
     const { json } = await share(await tokenFor(user), t.thread_id, { expires_in_days: 1 });
-    const res = await read(json.share_id);
-    expect(res.status).toBe(200);
-    const maxAge = Number(/max-age=(\d+)/.exec(res.headers['cache-control']!)![1]);
-    expect(maxAge).toBeLessThanOrEqual(60);
-    expect(res.headers['cache-control']).not.toContain('immutable');
-    expect(res.json.expires_at).toBe(json.expires_at);
+    const col = await sharesCollection();
+    const maxAge = async (msLeft: number) => {
+      await col.updateOne({ share_id: json.share_id }, { $set: { expires_at: new Date(Date.now() + msLeft) } });
+      const res = await read(json.share_id);
+      expect(res.status).toBe(200);
+      expect(res.headers['cache-control']).toMatch(/^public, max-age=\d+, must-revalidate$/);
+      return Number(/max-age=(\d+)/.exec(res.headers['cache-control']!)![1]);
+    };
+    // A day away: the 60 s cap. 30 s away: at most 30 s (a little less, as time passes). Under a second: not at all.
+    expect(await maxAge(DAY)).toBe(60);
+    const thirty = await maxAge(30_000);
+    expect(thirty).toBeLessThanOrEqual(30);
+    expect(thirty).toBeGreaterThanOrEqual(25);
+    expect(await maxAge(800)).toBe(0);
   });
 });
 

@@ -1,7 +1,7 @@
 /** The thread routes through the real handlers against MongoDB: auth, validation, ownership, list, get, rename, delete. */
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { handler as createThread } from '#functions/create-thread.js';
 import { handler as deleteThread } from '#functions/delete-thread.js';
 import { handler as getThread } from '#functions/get-thread.js';
@@ -602,5 +602,57 @@ describe('?format=text with paging', () => {
     expect([rest.json.messages.map((m: { id: string }) => m.id), rest.json.has_more]).toEqual([['q1'], false]);
     const unknown = await page({ before: 'r2' });
     expect(unknown.status).toBe(404);
+  });
+});
+
+describe('retries after an ambiguous failure (the write landed, its answer was lost)', () => {
+  /** The next `method` call on the threads collection runs for real, then fails as a dropped connection would. */
+  async function loseNextAnswer(method: 'insertOne' | 'deleteOne') {
+    const { Collection, MongoNetworkError } = await import('mongodb');
+    const name = (await threadsCollection()).collectionName;
+    const original = Collection.prototype[method] as (...args: unknown[]) => Promise<unknown>;
+    let lost = 0;
+    const spy = vi.spyOn(Collection.prototype, method).mockImplementation(async function (
+      this: InstanceType<typeof Collection>,
+      ...args: unknown[]
+    ) {
+      const result = await original.apply(this, args);
+      if (this.collectionName !== name || lost > 0) return result;
+      lost++;
+      throw new MongoNetworkError('connection reset after the write');
+    } as never);
+    return { restore: () => spy.mockRestore(), lost: () => lost };
+  }
+
+  it('creates the thread once: the retry finds the insert landed and answers 201', async () => {
+    const user = newUser();
+    const fault = await loseNextAnswer('insertOne');
+    try {
+      const res = await create(await tokenFor(user), { name: 'landed' });
+      expect(fault.lost()).toBe(1);
+      expect([res.status, res.json.thread_name]).toEqual([201, 'landed']);
+    } finally {
+      fault.restore();
+    }
+    const stored = await (await threadsCollection()).find({ user_id: user }).toArray();
+    expect(stored.map((t) => t.thread_id)).toEqual([expect.stringMatching(UUID)]);
+  });
+
+  it('deletes the thread once: the retry finds it gone and answers 204, not 404', async () => {
+    const user = newUser();
+    const token = await tokenFor(user);
+    const { thread_id } = (await create(token, { name: 'deleted' })).json;
+    const fault = await loseNextAnswer('deleteOne');
+    let res;
+    try {
+      res = await call(deleteThread, { method: 'DELETE', token, ...threadPath(thread_id) });
+      expect(fault.lost()).toBe(1);
+    } finally {
+      fault.restore();
+    }
+    expect(res.status).toBe(204);
+    expect(await countFor(user)).toBe(0);
+    // A delete that finds nothing on its first attempt is still a 404.
+    expect((await call(deleteThread, { method: 'DELETE', token, ...threadPath(thread_id) })).status).toBe(404);
   });
 });

@@ -1,9 +1,11 @@
 /** The streamed display text equals the stored reply rendered afterwards. */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ReplyTextRenderer } from '#lib/agent/display.js';
 import { encoderFor, type TurnEvent } from '#lib/agent/events.js';
 import { INTERRUPTED_NOTICE, renderReply, toTextMessages, TURN_SEPARATOR } from '#lib/blocks/text.js';
-import type { Block, Citation, Message } from '#lib/blocks/types.js';
+import type { Citation, Message } from '#lib/blocks/types.js';
+import { arbTextBlock, arbThinking, arbToolUse, Tally, tallyThread } from '#test/support/arbitraries.js';
 
 const at = new Date(Date.UTC(2026, 0, 1));
 const cite = (n: number): Citation => ({
@@ -80,42 +82,68 @@ describe('ReplyTextRenderer', () => {
     expect(stream([{ id: '1', role: 'assistant', content: [], created_at: at, interrupted: true }], (t) => [t])).toBe(INTERRUPTED_NOTICE);
   });
 
-  it('agrees with toTextMessages on random replies, however the text is cut into deltas', () => {
-    let state = 7;
-    const rand = (n: number) => {
-      state = (state * 1103515245 + 12345) % 2 ** 31;
-      return state % n;
-    };
-    const pieces = ['', ' ', '\n', '\n\n', 'word', ' ﷺ ', '🌙', 'نص', '.', '  x'];
-    const randomText = () => Array.from({ length: rand(5) }, () => pieces[rand(pieces.length)]).join('');
-    let n = 0;
-    for (let trial = 0; trial < 400; trial++) {
-      const messages: Message[] = [{ id: 'q', role: 'user', content: [{ type: 'text', text: 'Q' }], created_at: at }];
-      const rounds = 1 + rand(4);
-      for (let r = 0; r < rounds; r++) {
-        const content: Block[] = Array.from({ length: rand(4) }, () => {
-          const citations = Array.from({ length: rand(3) === 0 ? 1 + rand(2) : 0 }, () => cite(++n));
-          return citations.length ? { type: 'text', text: randomText(), citations } : { type: 'text', text: randomText() };
+  it('agrees with toTextMessages on arbitrary replies, however the text is cut into deltas (fast-check)', () => {
+    const tally = new Tally();
+    const arbReplyMessage = fc.record({
+      content: fc.array(fc.oneof({ weight: 5, arbitrary: arbTextBlock }, arbToolUse(), arbThinking), { maxLength: 4 }),
+      interrupted: fc.oneof({ weight: 4, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+    });
+    const arbReply = fc.record({
+      rounds: fc.array(arbReplyMessage, { minLength: 1, maxLength: 4 }),
+      cuts: fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 8 }),
+    });
+    fc.assert(
+      fc.property(arbReply, ({ rounds, cuts }) => {
+        const messages: Message[] = [{ id: 'q', role: 'user', content: [{ type: 'text', text: 'Q' }], created_at: at }];
+        rounds.forEach((r, i) => {
+          const last = i === rounds.length - 1;
+          messages.push({
+            id: `a${i}`,
+            role: 'assistant',
+            content: r.content,
+            created_at: at,
+            ...(r.interrupted ? { interrupted: true } : {}),
+          });
+          if (!last)
+            messages.push({
+              id: `t${i}`,
+              role: 'user',
+              content: [{ type: 'tool_result', tool_use_id: 'x', content: 'r' }],
+              created_at: at,
+            });
         });
-        const last = r === rounds - 1;
-        messages.push({ id: `a${r}`, role: 'assistant', content, created_at: at, ...(last && rand(4) === 0 ? { interrupted: true } : {}) });
-        if (!last)
-          messages.push({ id: `t${r}`, role: 'user', content: [{ type: 'tool_result', tool_use_id: 'x', content: 'r' }], created_at: at });
-      }
-      const split = (t: string) => {
-        const chars = Array.from(t);
-        const out: string[] = [];
-        for (let i = 0; i < chars.length;) {
-          const k = 1 + rand(4);
-          out.push(chars.slice(i, i + k).join(''));
-          i += k;
-        }
-        return out;
-      };
-      const streamed = stream(messages, split);
-      const view = toTextMessages(messages).filter((m) => m.role === 'assistant');
-      expect(view.length === 0 ? '' : view[0]!.content).toBe(streamed);
+        tallyThread(tally, messages);
+        let k = 0;
+        const split = (t: string) => {
+          const chars = Array.from(t); // deltas never split a code point, as the SDK's never do
+          const out: string[] = [];
+          for (let i = 0; i < chars.length;) {
+            const n = cuts[k++ % cuts.length]!;
+            out.push(chars.slice(i, i + n).join(''));
+            i += n;
+          }
+          return out;
+        };
+        const streamed = stream(messages, split);
+        const view = toTextMessages(messages).filter((m) => m.role === 'assistant');
+        expect(view.length === 0 ? '' : view[0]!.content).toBe(streamed);
+        tally.add(view.length === 0 ? 'replies with no text' : 'replies with text');
+      }),
+      { numRuns: 1500 },
+    );
+    console.info(`display property cases: ${tally.summary()}`);
+    for (const kind of [
+      'text',
+      'cited texts',
+      'blank texts',
+      'tool_use',
+      'interrupted messages',
+      'replies with text',
+      'replies with no text',
+    ]) {
+      expect(tally.at(kind), kind).toBeGreaterThan(100);
     }
+    expect(tally.at('replies with no text')).toBeGreaterThan(20);
   });
 });
 

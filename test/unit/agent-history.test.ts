@@ -282,51 +282,213 @@ describe('toModelMessages', () => {
     expect(withCacheBreakpoint([])).toEqual([]);
   });
 
-  it('always yields an accepted history for random stored threads', () => {
-    let state = 12345;
-    const rand = (n: number) => {
-      state = (state * 1103515245 + 12345) % 2 ** 31;
-      return state % n;
-    };
-    const ids = ['toolu_a', 'toolu_b', 'toolu_c', 'bad id', 'toolu_d'];
-    const blockFor = (role: 'user' | 'assistant'): unknown => {
-      switch (rand(12)) {
-        case 0:
-          return text('');
-        case 1:
-          return text('  ');
-        case 2:
-          return toolUse(ids[rand(ids.length)]!, rand(5) === 0 ? 'bad name' : 'search_quran', rand(4) === 0 ? null : { query: 'x' });
-        case 3:
-          return result(ids[rand(ids.length)]!, rand(2) ? 'str' : [doc(`d${rand(1000)}`, rand(3) === 0 ? false : undefined), 'bare']);
-        case 4:
-          return doc(`t${rand(1000)}`, rand(2) === 0);
-        case 5:
-          return { type: 'thinking', thinking: 't', signature: 's' };
-        case 6:
-          return { type: 'unknown_future_block' };
-        case 7:
-          return 'a bare string';
-        case 8:
-          return null;
-        default:
-          return text(`${role} text ${rand(100)}`, rand(3) === 0 ? { citations: [{ type: 'char_location', cited_text: 'c' }] } : {});
-      }
-    };
-    for (let trial = 0; trial < 500; trial++) {
-      const stored: Message[] = [];
-      const n = rand(10);
-      for (let i = 0; i < n; i++) {
-        const role = rand(2) ? 'user' : 'assistant';
-        const content = rand(8) === 0 ? 'string content' : Array.from({ length: rand(5) }, () => blockFor(role));
-        stored.push(msg(role, content, rand(6) === 0 ? { interrupted: true } : {}));
-      }
-      stored.push(msg('user', [text('The new question')]));
-      for (const toolsAvailable of [true, false]) {
-        const out = toModelMessages(stored, { toolsAvailable, maxDocuments: 3 });
-        expect(validateMessageHistory(withCacheBreakpoint(out))).toEqual([]);
-        expect(out[out.length - 1]!.role).toBe('user');
-      }
-    }
+  it('leaves out images and documents whose source the API would refuse (an import only had to name a type)', () => {
+    const pdf = { type: 'base64', media_type: 'application/pdf', data: 'JVBERi0=' };
+    const out = normalise([
+      msg('user', [
+        { type: 'document', source: { type: 'text', data: 'no media type' } },
+        { type: 'document', source: { type: 'file' } },
+        { type: 'document', source: { type: 'scroll', data: 'x' } },
+        { type: 'document', source: { type: 'content', content: [42, text(' ')] } },
+        { type: 'document', source: pdf },
+        { type: 'image', source: { type: 'base64', media_type: 'image/tiff', data: 'SUkq' } },
+        { type: 'image', source: { type: 'text', data: 'x' } },
+        { type: 'image', source: { type: 'url', url: 'https://example.org/a.png' } },
+        text('Q'),
+      ]),
+    ]);
+    expect(out).toEqual([
+      {
+        role: 'user',
+        content: [
+          { type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'no media type' }, citations: { enabled: true } },
+          { type: 'document', source: pdf, citations: { enabled: true } },
+          { type: 'image', source: { type: 'url', url: 'https://example.org/a.png' } },
+          text('Q'),
+        ],
+      },
+    ]);
+  });
+
+  it('keeps each image and document source the API accepts, as stored, and leaves out each it refuses', () => {
+    const img = (source: unknown) => ({ type: 'image', source });
+    const document = (source: unknown, extra: Record<string, unknown> = {}) => ({ type: 'document', source, ...extra });
+    const png = { type: 'base64', media_type: 'image/png', data: 'iVBORw0=' };
+    const file = { type: 'file', file_id: 'file_011' };
+    const url = { type: 'url', url: 'https://example.org/a.pdf' };
+    const cited = { citations: { enabled: true } };
+    const out = normalise([
+      msg('user', [
+        img(png),
+        img({ ...png, data: '' }),
+        img({ ...png, data: 42 }),
+        img({ ...png, media_type: 'application/pdf' }),
+        img(file),
+        img({ type: 'file', file_id: 7 }),
+        img({ type: 'content', content: 'inner' }),
+        img(null),
+        document({ type: 'base64', media_type: 'image/png', data: 'iVBORw0=' }),
+        document({ type: 'base64', media_type: 'application/pdf', data: '' }),
+        document(file, { title: 'A file', context: 'Imported' }),
+        document(url, { title: '  ', context: ' ' }),
+        document({ type: 'url', url: 42 }),
+        document({ type: 'text', media_type: 'text/plain', data: { verse: 1 } }),
+        document({ type: 'text', media_type: 'text/plain' }),
+        document({ type: 'content', content: 'inner text' }),
+        document({ type: 'content', content: '' }),
+        document({ type: 'content', content: { type: 'text', text: 'not a list' } }),
+        document({ type: 'content', content: [text(' '), img({ ...png, data: '' }), { type: 'document', source: url }] }),
+        document({ type: 'content', content: [text('kept'), 'bare', null, text(''), img(png), img({ type: 'text', data: 'x' })] }),
+        text('Q'),
+      ]),
+    ]);
+    expect(out).toEqual([
+      {
+        role: 'user',
+        content: [
+          img(png),
+          img(file),
+          document(file, { title: 'A file', context: 'Imported', ...cited }),
+          document(url, cited),
+          document({ type: 'text', media_type: 'text/plain', data: '{"verse":1}' }, cited),
+          document({ type: 'text', media_type: 'text/plain', data: '""' }, cited),
+          document({ type: 'content', content: 'inner text' }, cited),
+          document({ type: 'content', content: [text('kept'), img(png)] }, cited),
+          text('Q'),
+        ],
+      },
+    ]);
+  });
+
+  it('keeps search results with their non-blank text, and leaves out those that are not complete', () => {
+    const sr = (extra: Record<string, unknown>) => ({
+      type: 'search_result',
+      source: 'https://example.org/r',
+      title: 'Result',
+      content: [text('found'), text(' '), 42, null],
+      ...extra,
+    });
+    const out = normalise([
+      msg('user', [
+        sr({}),
+        sr({ source: 42 }),
+        sr({ title: undefined }),
+        sr({ content: 'found' }),
+        sr({ content: [text(' ')] }),
+        text('Q'),
+      ]),
+    ]);
+    expect(out).toEqual([
+      {
+        role: 'user',
+        content: [{ type: 'search_result', source: 'https://example.org/r', title: 'Result', content: [text('found')] }, text('Q')],
+      },
+    ]);
+  });
+
+  it('keeps the first of two results for one call, and leaves out a result whose blocks are all blank', () => {
+    const out = normalise([
+      msg('user', [text('Q')]),
+      msg('assistant', [toolUse('toolu_1'), toolUse('toolu_2')]),
+      msg('user', [result('toolu_1', 'first'), result('toolu_1', 'second'), result('toolu_2', [text(' '), 42])]),
+    ]);
+    expect(out[2]!.content).toEqual([
+      { type: 'tool_result', tool_use_id: 'toolu_1', content: 'first' },
+      { type: 'tool_result', tool_use_id: 'toolu_2' },
+    ]);
+  });
+
+  it('answers a call the thread ends with, and keeps a call and its result together across a message left empty', () => {
+    const ends = normalise([msg('user', [text('Q')]), msg('assistant', [text('Searching.'), toolUse('toolu_1')])]);
+    expect(ends).toEqual([
+      { role: 'user', content: [text('Q')] },
+      { role: 'assistant', content: [text('Searching.'), toolUse('toolu_1')] },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: MISSING_RESULT_TEXT, is_error: true }] },
+    ]);
+    const between = normalise([
+      msg('user', [text('Q')]),
+      msg('assistant', [toolUse('toolu_1')]),
+      msg('assistant', [{ type: 'thinking', thinking: 'hmm', signature: 's' }, text('  ')]),
+      msg('user', null),
+      msg('user', [result('toolu_1', 'found')]),
+    ]);
+    expect(between.slice(1)).toEqual([
+      { role: 'assistant', content: [toolUse('toolu_1')] },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: 'found' }] },
+    ]);
+  });
+
+  it('drops a tool call whose name the API refuses, with its result', () => {
+    const out = normalise([
+      msg('user', [text('Q')]),
+      msg('assistant', [
+        text('Looking.'),
+        toolUse('toolu_1', 'bad name!'),
+        toolUse('toolu_2', 'x'.repeat(65)),
+        toolUse('toolu_3', 42 as never),
+      ]),
+      msg('user', [result('toolu_1', 'r1'), result('toolu_2', 'r2'), result('toolu_3', 'r3'), text('Q2')]),
+    ]);
+    expect(out).toEqual([
+      { role: 'user', content: [text('Q')] },
+      { role: 'assistant', content: [text('Looking.')] },
+      { role: 'user', content: [text('Q2')] },
+    ]);
+  });
+
+  it('without tools, a result given as a string becomes plain text; blank and failed results give nothing', () => {
+    const out = normalise(
+      [
+        msg('user', [text('Q')]),
+        msg('assistant', [toolUse('toolu_1'), toolUse('toolu_2'), toolUse('toolu_3')]),
+        msg('user', [result('toolu_1', 'Verse 2:153'), result('toolu_2', '  '), result('toolu_3', { not: 'content' }), text('Q2')]),
+      ],
+      { toolsAvailable: false },
+    );
+    expect(out).toEqual([
+      { role: 'user', content: [text('Q')] },
+      { role: 'user', content: [text('Verse 2:153'), text('Q2')] },
+    ]);
+  });
+
+  it('when documents are dropped from a tool result, keeps its other content and leaves results without documents as they are', () => {
+    const out = normalise(
+      [
+        msg('user', [text('Q')]),
+        msg('assistant', [toolUse('toolu_1'), toolUse('toolu_2')]),
+        msg('user', [
+          result('toolu_1', [text('No results found.')]),
+          result('toolu_2', [text('Please see the references below.'), text('Two matches.'), doc('old 1'), doc('old 2')]),
+        ]),
+        msg('assistant', [toolUse('toolu_3')]),
+        msg('user', [result('toolu_3', [text('Please see the references below.'), doc('new')])]),
+      ],
+      { maxDocuments: 1 },
+    );
+    expect(out[2]!.content).toEqual([
+      { type: 'tool_result', tool_use_id: 'toolu_1', content: [text('No results found.')] },
+      { type: 'tool_result', tool_use_id: 'toolu_2', content: [text('Two matches.'), text(OMITTED_DOCUMENTS_TEXT)] },
+    ]);
+    expect(out[4]!.content).toEqual([
+      { type: 'tool_result', tool_use_id: 'toolu_3', content: [text('Please see the references below.'), doc('new')] },
+    ]);
+  });
+});
+
+describe('usesTools and withCacheBreakpoint', () => {
+  it('usesTools: true when any message holds a tool call or a tool result, among other blocks', () => {
+    const call: ModelMessage = { role: 'assistant', content: [text('Looking.'), toolUse('toolu_1')] };
+    const res: ModelMessage = { role: 'user', content: [text('Q'), { type: 'tool_result', tool_use_id: 'toolu_1', content: 'r' }] };
+    expect([usesTools([call]), usesTools([res]), usesTools([{ role: 'user', content: [text('Q')] }]), usesTools([])]).toEqual([
+      true,
+      true,
+      false,
+      false,
+    ]);
+  });
+
+  it('withCacheBreakpoint leaves a last message without blocks as it is', () => {
+    const messages: ModelMessage[] = [{ role: 'user', content: [] }];
+    expect(withCacheBreakpoint(messages)).toBe(messages);
   });
 });

@@ -12,6 +12,7 @@ import {
   SEED_THREADS,
   THREAD_IDS,
 } from '#scripts/legacy/seed-data.js';
+import { asArray, asObject, parseContent } from '#lib/legacy/convert/rows.js';
 import { validateMessageHistory } from '#support/messages-validator.js';
 
 const USER = '00000000-0000-4000-8000-000000000001';
@@ -705,5 +706,79 @@ describe('the copy the conversion makes of stored values', () => {
     expect(input).not.toBe(details.function.arguments);
     (input.__proto__ as { x: number }).x = 2;
     expect(details.function.arguments.__proto__).toEqual({ x: 1 });
+  });
+});
+
+describe('reading the columns (JSON text, JSONB, double-encoded, plain text)', () => {
+  it('parseContent: a block list, a single block or plain text; JSON-looking text that is no block list stays text', () => {
+    const blocks = [{ type: 'text', text: 'a' }, 'debris'];
+    expect(parseContent(blocks)).toEqual({ blocks });
+    expect(parseContent({ type: 'text', text: 'a' })).toEqual({ blocks: [{ type: 'text', text: 'a' }] });
+    expect(parseContent(`  ${JSON.stringify(blocks)}\n`)).toEqual({ blocks });
+    expect(parseContent(' {"type":"text","text":"a"} ')).toEqual({ blocks: [{ type: 'text', text: 'a' }] });
+    expect(parseContent('[]')).toEqual({ blocks: [] });
+    for (const t of [
+      '[1, 2]',
+      '["a", "b"]',
+      '[{"type":"text"}, 3]',
+      '{"a": 1}',
+      '{"type": ""}',
+      '[{"type":""}]',
+      '[not json',
+      'x [1]',
+      'x {}',
+    ])
+      expect(parseContent(t), t).toEqual({ text: t });
+    expect(parseContent(null)).toEqual({ text: '' });
+    expect(parseContent(undefined)).toEqual({ text: '' });
+    expect(parseContent(42)).toEqual({ text: '42' });
+  });
+
+  it('asObject and asArray: parsed values, JSON strings (up to three encodings deep), blanks and debris', () => {
+    const obj = { id: 'call_1', input: { q: 1 } };
+    const once = JSON.stringify(obj);
+    expect([
+      asObject(obj),
+      asObject(once),
+      asObject(` ${once} `),
+      asObject(JSON.stringify(once)),
+      asObject(JSON.stringify(JSON.stringify(once))),
+    ]).toEqual([obj, obj, obj, obj, obj]);
+    for (const v of [null, undefined, '', '   ', '{}', {}, [], '[1]', 'plain', '{broken', '"str"', 42])
+      expect(asObject(v), String(v)).toBeNull();
+    const list = [{ type: 'document', source: {} }, 'x'];
+    expect([asArray(list), asArray(JSON.stringify(list)), asArray(JSON.stringify(JSON.stringify(list)))]).toEqual([list, list, list]);
+    expect(asArray({ type: 'document', title: 't' })).toEqual([{ type: 'document', title: 't' }]);
+    expect(asArray(JSON.stringify({ type: 'document', title: 't' }))).toEqual([{ type: 'document', title: 't' }]);
+    for (const v of [null, '', ' ', '{}', { type: '' }, { a: 1 }, 'plain', '[broken', 7]) expect(asArray(v), String(v)).toEqual([]);
+  });
+
+  it('a message keeps its owner only when the row names one, and its feedback with times read from any column type', () => {
+    const rows = [
+      row(1, 'user', 'Q', { user_id: '' }),
+      row(2, 'assistant', 'A', {
+        feedback: { class: 'thumbsup', comment: null, created_at: '2025-03-01T00:00:05Z' as never, updated_at: null as never },
+      }),
+      row(3, 'user', 'Q2', { user_id: undefined }),
+      row(4, 'assistant', 'A2', {
+        feedback: { class: 'thumbsdown', comment: 'wrong', created_at: Date.UTC(2025, 2, 1) as never, updated_at: {} as never },
+      }),
+      row(5, 'user', 'Q3', { feedback: { class: 42, comment: 'x', created_at: at(5), updated_at: at(5) } as never }),
+    ];
+    const out = convert(rows);
+    expect(out.map((m) => m.user_id)).toEqual([undefined, USER, undefined, USER, USER]);
+    expect(out[1]!.feedback).toEqual({ class: 'thumbsup', comment: null, created_at: at(5), updated_at: at(5) });
+    expect(out[3]!.feedback).toEqual({
+      class: 'thumbsdown',
+      comment: 'wrong',
+      created_at: new Date(Date.UTC(2025, 2, 1)),
+      updated_at: new Date(0),
+    });
+    expect(out[4]).not.toHaveProperty('feedback');
+    // Times are copies: changing the row's Date afterwards does not move the message.
+    const r = row(6, 'user', 'Q4');
+    const [m] = convert([r]);
+    r.created_at.setTime(0);
+    expect(m!.created_at).toEqual(at(6));
   });
 });

@@ -296,6 +296,40 @@ describe('fake Anthropic server driven by the real SDK', () => {
     expect(received.join('')).toBe('Dropped ');
   });
 
+  it('stallAfterEvents sends the first events, then nothing, holding the connection until the client leaves', async () => {
+    fake.enqueue({ blocks: [{ type: 'text', text: 'Stalled halfway through.' }], stallAfterEvents: 4, chunkSize: 8 });
+    const stream = client.messages.stream({ model: MODEL, max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] });
+    const settled = stream.finalMessage().catch((e: unknown) => e);
+    const first = await new Promise<string>((resolve) => stream.once('text', resolve));
+    expect(first).toBe('Stalled ');
+    // Nothing else arrives for a while (an absence can only be watched for), and the response is still open.
+    let more = false;
+    stream.on('text', () => (more = true));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(fake.lastRequest()!.completed).toBe(false);
+    stream.abort();
+    expect(await settled).toBeInstanceOf(Anthropic.APIUserAbortError);
+    expect(more).toBe(false);
+    await expect.poll(() => fake.lastRequest()?.aborted, { timeout: 2000 }).toBe(true);
+  });
+
+  it('holdAfterEvents sends the first events, then waits for its promise before the rest', async () => {
+    let release!: () => void;
+    const until = new Promise<void>((resolve) => (release = resolve));
+    fake.enqueue({ blocks: [{ type: 'text', text: 'Held halfway through.' }], chunkSize: 5, holdAfterEvents: { events: 4, until } });
+    const received: string[] = [];
+    const stream = client.messages.stream({ model: MODEL, max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] });
+    const final = stream.finalMessage();
+    const first = await new Promise<string>((resolve) => stream.once('text', resolve));
+    stream.on('text', (t) => received.push(t));
+    expect(first).toBe('Held ');
+    expect(fake.lastRequest()!.completed).toBe(false);
+    expect(received).toEqual([]);
+    release();
+    expect((await final).content).toMatchObject([{ type: 'text', text: 'Held halfway through.' }]);
+    expect(received.join('')).toBe('halfway through.');
+  });
+
   it('flushes events incrementally with chunkDelayMs', async () => {
     fake.enqueue({ blocks: [{ type: 'text', text: 'one two three four five six' }], chunkDelayMs: 30, chunkSize: 4 });
     const arrivals: number[] = [];
