@@ -8,17 +8,15 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Message } from '#lib/blocks/types.js';
 import { cloneSeedThreads, plainThread } from '#scripts/legacy/synthetic.js';
 import { insertLegacyRows, type LegacyRows } from '#scripts/legacy/seed-data.js';
-import { startLegacyDb } from '#support/legacy-dev-db.js';
+import { hybridStores } from '#test/support/hybrid.js';
 import { newUser, tokenFor } from '#support/auth.js';
 import { call, callStreaming } from '#support/lambda.js';
 
-const legacy = await startLegacyDb();
-process.env.LEGACY_DATABASE_URL = legacy.url;
-process.env.MONGODB_DB = `ansari_erase_${process.pid}`;
+const { legacy, query } = await hybridStores('erase');
 // Small documents, so a few appends make overflow chunks.
 process.env.MAX_THREAD_DOC_BYTES = String(64 * 1024);
 
@@ -29,26 +27,13 @@ const { handler: listThreads } = await import('#functions/list-threads.js');
 const { handler: getThread } = await import('#functions/get-thread.js');
 const { handler: shareThread } = await import('#functions/share-thread.js');
 const { handler: getShare } = await import('#functions/get-share.js');
-const { getDb, closeMongo } = await import('#lib/db/mongo.js');
+const { getDb } = await import('#lib/db/mongo.js');
 const { observed } = await import('#test/support/observed.js');
-const { ensureIndexes } = await import('#lib/db/indexes.js');
-const { closeLegacyPool } = await import('#lib/db/pg.js');
 const { mongoThreadStore, threadsCollection } = await import('#lib/threads/mongo-store.js');
 const { threadForAppend } = await import('#lib/services/threads.js');
 const { eraseUserData, countUserData, ERASE_MAX_THREADS } = await import('#lib/services/account.js');
 
-const query = (sql: string, params?: unknown[]) => legacy.db.query(sql, params);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-beforeAll(async () => {
-  await ensureIndexes(await getDb());
-});
-afterAll(async () => {
-  await (await getDb()).dropDatabase();
-  await closeMongo();
-  await closeLegacyPool();
-  await legacy.stop();
-});
 
 const erase = (token: string) => call(eraseThreads, { method: 'DELETE', token, path: '/api/v3/threads', resource: '/api/v3/threads' });
 const threadPath = (id: string) => ({

@@ -4,39 +4,25 @@
  * else's; ?format=markdown is the text view with citations as footnotes; both stream a thread at a time.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Message } from '#lib/blocks/types.js';
 import type { ThreadDoc } from '#lib/threads/types.js';
 import { cloneSeedThreads } from '#scripts/legacy/synthetic.js';
 import { insertLegacyRows } from '#scripts/legacy/seed-data.js';
-import { startLegacyDb } from '#support/legacy-dev-db.js';
+import { hybridStores } from '#test/support/hybrid.js';
 import { newUser, tokenFor } from '#support/auth.js';
 import { call, callStreaming } from '#support/lambda.js';
 
-const legacy = await startLegacyDb();
-process.env.LEGACY_DATABASE_URL = legacy.url;
-process.env.MONGODB_DB = `ansari_export_${process.pid}`;
+const { legacy } = await hybridStores('export');
 process.env.MAX_THREAD_DOC_BYTES = String(64 * 1024);
 
 const { handler: exportThreads } = await import('#functions/export-threads.js');
 const { handler: listThreads } = await import('#functions/list-threads.js');
 const { handler: getThread } = await import('#functions/get-thread.js');
-const { getDb, closeMongo } = await import('#lib/db/mongo.js');
+const { getDb } = await import('#lib/db/mongo.js');
 const { observed } = await import('#test/support/observed.js');
-const { ensureIndexes } = await import('#lib/db/indexes.js');
-const { closeLegacyPool } = await import('#lib/db/pg.js');
 const { mongoThreadStore, threadsCollection } = await import('#lib/threads/mongo-store.js');
 const { threadForAppend } = await import('#lib/services/threads.js');
-
-beforeAll(async () => {
-  await ensureIndexes(await getDb());
-});
-afterAll(async () => {
-  await (await getDb()).dropDatabase();
-  await closeMongo();
-  await closeLegacyPool();
-  await legacy.stop();
-});
 
 const exportPath = { path: '/api/v3/threads/export', resource: '/api/v3/threads/export' };
 const download = (token: string, format?: string) =>

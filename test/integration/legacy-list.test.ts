@@ -4,37 +4,23 @@
  * fully copied), and the page cap of a list without `limit`. Real PostgreSQL (PGlite) and the MongoDB test server.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startLegacyDb } from '#support/legacy-dev-db.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { hybridStores } from '#test/support/hybrid.js';
 import { insertLegacyRows } from '#scripts/legacy/seed-data.js';
 import { legacyUser, plainThread } from '#scripts/legacy/synthetic.js';
 import { newUser, tokenFor } from '#support/auth.js';
 import { call } from '#support/lambda.js';
 
-const legacy = await startLegacyDb();
-process.env.LEGACY_DATABASE_URL = legacy.url;
-process.env.MONGODB_DB = `ansari_legacy_list_${process.pid}`;
+const { query } = await hybridStores('legacy_list');
 
 const { handler: listThreads } = await import('#functions/list-threads.js');
-const { getDb, closeMongo } = await import('#lib/db/mongo.js');
-const { ensureIndexes } = await import('#lib/db/indexes.js');
-const { closeLegacyPool, getLegacyPool } = await import('#lib/db/pg.js');
+const { getDb } = await import('#lib/db/mongo.js');
+const { getLegacyPool } = await import('#lib/db/pg.js');
 const { mongoThreadStore, threadsCollection } = await import('#lib/threads/mongo-store.js');
 const { migrateLegacy } = await import('#scripts/ops/migrate/migrate.js');
 
-const query = (sql: string, params?: unknown[]) => legacy.db.query(sql, params);
-
-beforeAll(async () => {
-  await ensureIndexes(await getDb());
-});
 afterEach(() => {
   vi.restoreAllMocks();
-});
-afterAll(async () => {
-  await (await getDb()).dropDatabase();
-  await closeMongo();
-  await closeLegacyPool();
-  await legacy.stop();
 });
 
 /** A user with `n` legacy threads, one second apart (the newest first in the returned ids). */

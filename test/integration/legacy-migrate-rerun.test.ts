@@ -4,25 +4,22 @@
  * PostgreSQL (PGlite) and the MongoDB test server, a database of this file's own.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { startLegacyDb } from '#support/legacy-dev-db.js';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { hybridStores } from '#test/support/hybrid.js';
 import { DEV_USER_ID, insertLegacyRows, OTHER_USER_ID, SEED_SHARES, SHARE_IDS, THREAD_IDS, seedLegacy } from '#scripts/legacy/seed-data.js';
 import { cloneSeedThreads, legacyUser, plainThread } from '#scripts/legacy/synthetic.js';
 import { newUser, tokenFor } from '#support/auth.js';
 import { call } from '#support/lambda.js';
 
-const legacy = await startLegacyDb();
-process.env.LEGACY_DATABASE_URL = legacy.url;
-process.env.MONGODB_DB = `ansari_legacy_rerun_${process.pid}`;
+const { legacy, query } = await hybridStores('legacy_rerun');
 
 const { migrateLegacy } = await import('#scripts/ops/migrate/migrate.js');
 const { verifyLegacy } = await import('#scripts/ops/migrate/verify.js');
 const { MIGRATIONS } = await import('#scripts/ops/migrate/checkpoint.js');
 const { LEGACY_SHARES } = await import('#scripts/ops/migrate/shares.js');
 const { MIGRATED_USERS } = await import('#lib/legacy/migrated-users.js');
-const { getDb, closeMongo } = await import('#lib/db/mongo.js');
-const { ensureIndexes } = await import('#lib/db/indexes.js');
-const { closeLegacyPool, getLegacyPool } = await import('#lib/db/pg.js');
+const { getDb } = await import('#lib/db/mongo.js');
+const { getLegacyPool } = await import('#lib/db/pg.js');
 const { threadsCollection, mongoThreadStore } = await import('#lib/threads/mongo-store.js');
 const { handler: renameThread } = await import('#functions/rename-thread.js');
 const { handler: listThreads } = await import('#functions/list-threads.js');
@@ -31,17 +28,6 @@ const { handler: listShares } = await import('#functions/list-shares.js');
 const { eraseUserData } = await import('#lib/services/account.js');
 
 const db = legacy.db;
-const query = (sql: string, params?: unknown[]) => db.query(sql, params);
-
-beforeAll(async () => {
-  await ensureIndexes(await getDb());
-});
-afterAll(async () => {
-  await (await getDb()).dropDatabase();
-  await closeMongo();
-  await closeLegacyPool();
-  await legacy.stop();
-});
 beforeEach(async () => {
   vi.restoreAllMocks();
   await db.exec('TRUNCATE feedback, messages, threads, share, users CASCADE');

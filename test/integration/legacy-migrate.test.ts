@@ -8,17 +8,15 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startLegacyDb } from '#support/legacy-dev-db.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { hybridStores } from '#test/support/hybrid.js';
 import { insertLegacyRows, SEED_FEEDBACK, SEED_MESSAGES, THREAD_IDS } from '#scripts/legacy/seed-data.js';
 import { cloneSeedThreads, legacyUser, plainThread, type ClonedThreads } from '#scripts/legacy/synthetic.js';
 import { newUser, tokenFor } from '#support/auth.js';
 import { call } from '#support/lambda.js';
 import { validateMessageHistory } from '#support/messages-validator.js';
 
-const legacy = await startLegacyDb();
-process.env.LEGACY_DATABASE_URL = legacy.url;
-process.env.MONGODB_DB = `ansari_legacy_migrate_${process.pid}`;
+const { legacy, query } = await hybridStores('legacy_migrate');
 // Small documents, so a long legacy thread needs overflow chunks (lib/threads/overflow.ts) when copied.
 process.env.MAX_THREAD_DOC_BYTES = String(32 * 1024);
 
@@ -28,25 +26,13 @@ const { checkToolPairing } = await import('#scripts/ops/migrate/pairing.js');
 const { MIGRATIONS } = await import('#scripts/ops/migrate/checkpoint.js');
 const { convertLegacyMessages } = await import('#lib/legacy/convert/index.js');
 const { legacyThreadStore } = await import('#lib/legacy/store.js');
-const { getDb, closeMongo } = await import('#lib/db/mongo.js');
-const { ensureIndexes } = await import('#lib/db/indexes.js');
-const { closeLegacyPool } = await import('#lib/db/pg.js');
+const { getDb } = await import('#lib/db/mongo.js');
 const { threadsCollection, mongoThreadStore } = await import('#lib/threads/mongo-store.js');
 const { handler: listThreads } = await import('#functions/list-threads.js');
 
 const db = legacy.db;
-const query = (sql: string, params?: unknown[]) => db.query(sql, params);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-beforeAll(async () => {
-  await ensureIndexes(await getDb());
-});
-afterAll(async () => {
-  await (await getDb()).dropDatabase();
-  await closeMongo();
-  await closeLegacyPool();
-  await legacy.stop();
-});
 beforeEach(async () => {
   await db.exec('TRUNCATE feedback, messages, threads, share, users CASCADE');
   const mongo = await getDb();

@@ -8,35 +8,18 @@
  */
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLegacyDb } from '#support/legacy-dev-db.js';
+import { describe, expect, it } from 'vitest';
+import { hybridStores } from '#test/support/hybrid.js';
 import { insertLegacyRows } from '#scripts/legacy/seed-data.js';
 import { legacyUser, plainThread } from '#scripts/legacy/synthetic.js';
 import { newUser, tokenFor } from '#support/auth.js';
 import { call } from '#support/lambda.js';
 import { Tally } from '#test/support/arbitraries.js';
 
-const legacy = await startLegacyDb();
-process.env.LEGACY_DATABASE_URL = legacy.url;
-process.env.MONGODB_DB = `ansari_list_merge_${process.pid}`;
+const { query } = await hybridStores('list_merge');
 
 const { handler: listThreads } = await import('#functions/list-threads.js');
-const { getDb, closeMongo } = await import('#lib/db/mongo.js');
-const { ensureIndexes } = await import('#lib/db/indexes.js');
-const { closeLegacyPool } = await import('#lib/db/pg.js');
 const { threadsCollection } = await import('#lib/threads/mongo-store.js');
-
-const query = (sql: string, params?: unknown[]) => legacy.db.query(sql, params);
-
-beforeAll(async () => {
-  await ensureIndexes(await getDb());
-});
-afterAll(async () => {
-  await (await getDb()).dropDatabase();
-  await closeMongo();
-  await closeLegacyPool();
-  await legacy.stop();
-});
 
 const RUNS = 30;
 const BASE = Date.UTC(2025, 2, 1);
