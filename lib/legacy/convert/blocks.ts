@@ -166,17 +166,55 @@ function normaliseResultContent(content: unknown): string | Block[] | undefined 
   return undefined;
 }
 
-/** Appends blocks to a tool_result's content (turning string content into a leading text block), skipping duplicates. */
+function lengthOf(v: unknown): string | null {
+  return typeof v === 'string' ? String(v.length) : v === undefined ? 'u' : null;
+}
+
+/**
+ * A cheap summary of a block that two blocks with equal stableJson always share (type, the length of its text and of
+ * its source data), or null when a field is not a plain string or absent (then every block is a candidate). Blocks are
+ * parsed JSON, so no value has a toJSON of its own.
+ */
+function fingerprint(b: Block): string | null {
+  const text = lengthOf(b.text);
+  const source = b.source === undefined ? 'u' : isObj(b.source) ? lengthOf(b.source.data) : null;
+  return typeof b.type === 'string' && text !== null && source !== null ? `${b.type}|${text}|${source}` : null;
+}
+
+function fileBlock(buckets: Map<string | null, Block[]>, b: Block, fp: string | null): void {
+  const bucket = buckets.get(fp);
+  if (bucket) bucket.push(b);
+  else buckets.set(fp, [b]);
+}
+
+/** stableJson of a block, computed once per nestInto call. */
+function keyOf(keys: Map<Block, string>, b: Block): string {
+  let k = keys.get(b);
+  if (k === undefined) keys.set(b, (k = stableJson(b)));
+  return k;
+}
+
+/**
+ * Appends blocks to a tool_result's content (turning string content into a leading text block), skipping duplicates
+ * (equal stableJson). Only blocks with the same fingerprint are serialised and compared: a result can hold many
+ * documents, and serialising each of them on every call cost a tenth of a migration's conversion.
+ */
 export function nestInto(result: Block, extra: Block[]): void {
   if (extra.length === 0) return;
   const current = result.content;
   const blocks: Block[] =
     typeof current === 'string' ? [{ type: 'text', text: current }] : Array.isArray(current) ? (current as Block[]) : [];
-  const seen = new Set(blocks.map(stableJson));
+  const buckets = new Map<string | null, Block[]>();
+  for (const b of blocks) fileBlock(buckets, b, fingerprint(b));
+  const keys = new Map<Block, string>();
   for (const b of extra) {
-    const k = stableJson(b);
-    if (seen.has(k)) continue;
-    seen.add(k);
+    const fp = fingerprint(b);
+    const candidates = fp === null ? blocks : [...(buckets.get(fp) ?? []), ...(buckets.get(null) ?? [])];
+    if (candidates.length > 0) {
+      const k = keyOf(keys, b);
+      if (candidates.some((c) => keyOf(keys, c) === k)) continue;
+    }
+    fileBlock(buckets, b, fp);
     blocks.push(b);
   }
   if (blocks.length > 0) result.content = blocks;
