@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { MISSING_RESULT_TEXT } from '#lib/blocks/api-rules.js';
 import type { Block, Message } from '#lib/blocks/types.js';
 import { convertLegacyMessages, parseToolInput, type LegacyMessageRow } from '#lib/legacy/convert/index.js';
+import { clone } from '#lib/legacy/convert/blocks.js';
+import { asArray, asObject } from '#lib/legacy/convert/rows.js';
 import { validateMessageHistory } from '#support/messages-validator.js';
 
 const USER = '00000000-0000-4000-8000-000000000002';
@@ -180,12 +182,18 @@ describe('Claude-era assistant block lists', () => {
     expect(out[1]?.content).toStrictEqual([text('A'), note]);
   });
 
-  it('a tool_use in the content with a tool_name but no details is the only call', () => {
+  it('a tool_use in the content with a tool_name but no details is the only call, whatever tool it names', () => {
     const out = convert([
       row(1, 'user', 'Q'),
-      row(2, 'assistant', json([toolUse('toolu_h', 'search_quran', { query: 'h' })]), { tool_name: 'search_quran' }),
+      row(2, 'assistant', json([toolUse('toolu_h', 'search_quran', { query: 'h' })]), { tool_name: 'search_hadith' }),
     ]);
     expect(out[1]?.content).toStrictEqual([toolUse('toolu_h', 'search_quran', { query: 'h' })]);
+  });
+
+  it('a row with only thinking and a tool_name is a call after the thinking', () => {
+    const thinking = { type: 'thinking', thinking: 'Search first.', signature: 'sig' };
+    const out = convert([row(1, 'user', 'Q'), row(2, 'assistant', json([thinking]), { tool_name: 'search_quran' })]);
+    expect(out[1]?.content).toStrictEqual([thinking, toolUse('toolu_legacy_2', 'search_quran', {})]);
   });
 
   it('details naming another id are another call, even for the same tool', () => {
@@ -372,19 +380,23 @@ describe('Claude-era user rows', () => {
   });
 
   it('ref_list documents (only documents) go to the result named by tool_details.id, else the last result', () => {
-    const uses = json([toolUse('toolu_a', 'search_quran', {}), toolUse('toolu_b', 'search_hadith', {})]);
-    const results = json([result('toolu_a', 'A'), result('toolu_b', 'B')]);
+    const uses = json([
+      toolUse('toolu_a', 'search_quran', {}),
+      toolUse('toolu_b', 'search_hadith', {}),
+      toolUse('toolu_c', 'search_tafsir', {}),
+    ]);
+    const results = json([result('toolu_a', 'A'), result('toolu_b', 'B'), result('toolu_c', 'C')]);
     const out = convert([
       row(1, 'user', 'Q'),
       row(2, 'assistant', uses),
-      row(3, 'user', results, { tool_details: { id: 'toolu_a' }, ref_list: ['a note', text('t'), doc(1)] }),
+      row(3, 'user', results, { tool_details: { id: 'toolu_b' }, ref_list: ['a note', text('t'), doc(1)] }),
       row(4, 'assistant', 'A'),
       row(5, 'user', 'Q2'),
       row(6, 'assistant', uses.replaceAll('toolu_', 'toolu_2')),
       row(7, 'user', results.replaceAll('toolu_', 'toolu_2'), { ref_list: [doc(2)] }),
     ]);
-    expect(out[2]?.content).toStrictEqual([result('toolu_a', [text('A'), doc(1)]), result('toolu_b', 'B')]);
-    expect(out[6]?.content).toStrictEqual([result('toolu_2a', 'A'), result('toolu_2b', [text('B'), doc(2)])]);
+    expect(out[2]?.content).toStrictEqual([result('toolu_a', 'A'), result('toolu_b', [text('B'), doc(1)]), result('toolu_c', 'C')]);
+    expect(out[6]?.content).toStrictEqual([result('toolu_2a', 'A'), result('toolu_2b', 'B'), result('toolu_2c', [text('C'), doc(2)])]);
   });
 
   it('results kept in tool_details (a list) are used, their non-result entries not', () => {
@@ -444,7 +456,12 @@ describe('OpenAI-era tool output rows', () => {
     internal_message: {
       role: 'assistant',
       content: '',
-      tool_calls: ['junk', call('call_x', 'search_quran', '{"query":"x"}'), call('call_y', 'search_hadith', '{"query":"y"}')],
+      tool_calls: [
+        'junk',
+        call('call_x', 'search_quran', '{"query":"x"}'),
+        call('call_y', 'search_hadith', '{"query":"y"}'),
+        { type: 'function', function: { name: 'search_tafsir', arguments: '{"query":"no id"}' } },
+      ],
     },
     ...extra,
   });
@@ -620,6 +637,17 @@ describe('the pairing of rows into messages', () => {
     ]);
   });
 
+  it('an empty assistant row between two result rows of one turn does not close it', () => {
+    const out = convert([
+      row(1, 'user', 'Q'),
+      row(2, 'assistant', json([toolUse('toolu_a', 'search_quran', {}), toolUse('toolu_b', 'search_hadith', {})])),
+      row(3, 'user', json([result('toolu_a', 'A')])),
+      row(4, 'assistant', json([{ type: 'text', text: '' }])),
+      row(5, 'user', json([result('toolu_b', 'B')])),
+    ]);
+    expect(out.slice(2)).toStrictEqual([msg(3, 'user', [result('toolu_a', 'A'), result('toolu_b', 'B')], 3)]);
+  });
+
   it('an assistant row with text and a call after an open call starts a new turn; a call-only row after a text answer too', () => {
     const out = convert([
       row(1, 'user', 'Q'),
@@ -662,5 +690,35 @@ describe('the pairing of rows into messages', () => {
       msg('2-tool_result', 'user', [missing('toolu_a')], 2),
       msg(4, 'assistant', [text('A')], 4),
     ]);
+  });
+});
+
+describe('column values at the edges of the readers', () => {
+  it('JSON text is decoded at most three times: a fourth encoding is debris', () => {
+    const obj = { id: 'call_1' };
+    const list = [{ type: 'document', source: {} }];
+    const encode = (v: unknown, n: number) => Array.from({ length: n }).reduce<unknown>((x) => JSON.stringify(x), v);
+    expect([asObject(encode(obj, 3)), asArray(encode(list, 3))]).toStrictEqual([obj, list]);
+    expect([asObject(encode(obj, 4)), asArray(encode(list, 4))]).toStrictEqual([null, []]);
+  });
+
+  it('the copy of a stored value keeps Dates as Dates, not shared', () => {
+    const when = new Date(Date.UTC(2025, 0, 1));
+    const copy = clone({ at: when, list: [when] });
+    expect(copy).toStrictEqual({ at: when, list: [when] });
+    expect(copy.at).not.toBe(when);
+  });
+
+  it('an owner that is not a string is not carried', () => {
+    const out = convert([row(1, 'user', 'Q', { user_id: 42 as never })]);
+    expect(out).toStrictEqual([{ id: '1', role: 'user', content: [text('Q')], created_at: at(1) }]);
+  });
+
+  it('an empty id or tool_name counts as missing', () => {
+    const out = convert([
+      row(1, 'user', 'Q'),
+      row(2, 'assistant', '', { tool_name: '', tool_details: { id: '', function: { id: 'fn_1', name: '' }, name: 'search_quran' } }),
+    ]);
+    expect(out[1]?.content).toStrictEqual([toolUse('fn_1', 'search_quran', {})]);
   });
 });
