@@ -613,6 +613,32 @@ describe('share edges: collisions, lost answers, the expiry instant, equal creat
     expect((await read(json.share_id)).status).toBe(200);
   });
 
+  it('revokes a MongoDB copy of a legacy share once when the delete landed but its answer was lost: 204', async () => {
+    const user = newUser();
+    const t = await insertThread(user);
+    const id = randomUUID();
+    await (
+      await sharesCollection()
+    ).insertOne({
+      share_id: id,
+      thread_id: t.thread_id,
+      user_id: user,
+      created_at: t0,
+      expires_at: null,
+      snapshot: { thread_name: 'migrated', initial_source: 'web', created_at: t0, updated_at: t0, messages: [] },
+    });
+    const fault = await failShares('deleteMany', 'after');
+    let res;
+    try {
+      res = await revoke(await tokenFor(user), id);
+      expect(fault.calls()).toBe(2);
+    } finally {
+      fault.restore();
+    }
+    expect(res.status).toBe(204);
+    expect(await storedShare(id)).toBeNull();
+  });
+
   it('is readable until the millisecond before expires_at and a 404 from that millisecond on', async () => {
     const user = newUser();
     const t = await insertThread(user);
