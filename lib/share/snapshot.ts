@@ -141,7 +141,7 @@ export async function deleteShare(shareId: string, owner: { userId: string; now:
     const col = await sharesCollection();
     const filter = owner ? { share_id: shareId, user_id: owner.userId, ...active(owner.now) } : { share_id: shareId };
     if ((await col.deleteMany(filter)).deletedCount > 0) return true;
-    return attempt > 0 && owner !== undefined && (await col.countDocuments({ share_id: shareId }, { limit: 1 })) === 0;
+    return attempt > 0 && (await col.countDocuments({ share_id: shareId }, { limit: 1 })) === 0;
   });
 }
 

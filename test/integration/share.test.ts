@@ -1,6 +1,6 @@
 /** Shares through the real handlers: frozen snapshots, public reads, expiry, ids and cache headers. */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { handler as deleteThread } from '#functions/delete-thread.js';
 import { handler as getShare } from '#functions/get-share.js';
 import { handler as listShares } from '#functions/list-shares.js';
@@ -491,5 +491,187 @@ describe('DELETE /api/v3/share/{share_id}', () => {
     expect(await storedShare(id)).not.toBeNull();
     expect((await revoke(await tokenFor(user), id.toUpperCase())).status).toBe(204);
     expect(await storedShare(id)).toBeNull();
+  });
+});
+
+describe('share edges: collisions, lost answers, the expiry instant, equal creation times', () => {
+  /** Stores a share under `id` for someone else, so that a new share drawing `id` collides with it. */
+  async function takeId(id: string): Promise<void> {
+    await (
+      await sharesCollection()
+    ).insertOne({
+      share_id: id,
+      thread_id: randomUUID(),
+      user_id: newUser(),
+      created_at: new Date(),
+      expires_at: null,
+      snapshot: { thread_name: null, initial_source: 'web', created_at: t0, updated_at: t0, messages: [] },
+    });
+  }
+
+  /** The next `method` calls on the shares collection: `after` runs it first then fails as a dropped connection; `before` fails without running it. */
+  async function failShares(method: 'insertOne' | 'deleteMany', when: 'before' | 'after', times = 1) {
+    const { Collection, MongoNetworkError, MongoServerError } = await import('mongodb');
+    const name = (await sharesCollection()).collectionName;
+    const original = Collection.prototype[method] as (...args: unknown[]) => Promise<unknown>;
+    let failed = 0;
+    let calls = 0;
+    const spy = vi.spyOn(Collection.prototype, method).mockImplementation(async function (
+      this: InstanceType<typeof Collection>,
+      ...args: unknown[]
+    ) {
+      if (this.collectionName !== name) return original.apply(this, args);
+      calls++;
+      if (failed >= times) return original.apply(this, args);
+      failed++;
+      if (when === 'after') {
+        await original.apply(this, args);
+        throw new MongoNetworkError('connection reset after the write');
+      }
+      // Not transient: a rejected write the retry loop must not repeat.
+      throw new MongoServerError({ message: 'document failed validation', code: 121 });
+    } as never);
+    return { restore: () => spy.mockRestore(), calls: () => calls };
+  }
+
+  it('draws a new id on each collision, up to five draws, then fails with a 500 and stores nothing', async () => {
+    const user = newUser();
+    const token = await tokenFor(user);
+    const t = await insertThread(user);
+    const ids = await import('#lib/ids.js');
+    const taken = newShareId();
+    await takeId(taken);
+    const fresh = newShareId();
+    const spy = vi.spyOn(ids, 'newShareId');
+    try {
+      // Four collisions, then a free id on the fifth draw: created.
+      spy
+        .mockReturnValueOnce(taken)
+        .mockReturnValueOnce(taken)
+        .mockReturnValueOnce(taken)
+        .mockReturnValueOnce(taken)
+        .mockReturnValueOnce(fresh);
+      const res = await share(token, t.thread_id);
+      expect([res.status, res.json.share_id, spy.mock.calls.length]).toEqual([201, fresh, 5]);
+      // Only collisions: five draws, then the duplicate-key error is a 500.
+      spy.mockClear();
+      spy.mockReturnValue(taken);
+      const failed = await share(token, t.thread_id);
+      expect([failed.status, spy.mock.calls.length]).toEqual([500, 5]);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(await sharesOf(t.thread_id)).toBe(1);
+  });
+
+  it('does not retry an insert that failed for another reason than a colliding id', async () => {
+    const user = newUser();
+    const t = await insertThread(user);
+    const fault = await failShares('insertOne', 'before', 10);
+    let res;
+    try {
+      res = await share(await tokenFor(user), t.thread_id);
+    } finally {
+      fault.restore();
+    }
+    expect([res.status, fault.calls()]).toEqual([500, 1]);
+    expect(await sharesOf(t.thread_id)).toBe(0);
+  });
+
+  it('revokes once when the delete landed but its answer was lost: the retry finds it gone and answers 204', async () => {
+    const user = newUser();
+    const token = await tokenFor(user);
+    const t = await insertThread(user);
+    const other = (await share(token, t.thread_id)).json;
+    const { json } = await share(token, t.thread_id);
+    const fault = await failShares('deleteMany', 'after');
+    let res;
+    try {
+      res = await revoke(token, json.share_id);
+      expect(fault.calls()).toBe(2);
+    } finally {
+      fault.restore();
+    }
+    expect(res.status).toBe(204);
+    expect(await storedShare(json.share_id)).toBeNull();
+    expect((await read(other.share_id)).status).toBe(200);
+  });
+
+  it('a retried revoke of another user’s share is still a 404 that deletes nothing', async () => {
+    const owner = newUser();
+    const t = await insertThread(owner);
+    const { json } = await share(await tokenFor(owner), t.thread_id);
+    const fault = await failShares('deleteMany', 'after');
+    let res;
+    try {
+      res = await revoke(await tokenFor(newUser()), json.share_id);
+      expect(fault.calls()).toBe(2);
+    } finally {
+      fault.restore();
+    }
+    expect([res.status, res.json]).toEqual([404, { detail: 'Share not found' }]);
+    expect((await read(json.share_id)).status).toBe(200);
+  });
+
+  it('revokes a MongoDB copy of a legacy share once when the delete landed but its answer was lost: 204', async () => {
+    const user = newUser();
+    const t = await insertThread(user);
+    const id = randomUUID();
+    await (
+      await sharesCollection()
+    ).insertOne({
+      share_id: id,
+      thread_id: t.thread_id,
+      user_id: user,
+      created_at: t0,
+      expires_at: null,
+      snapshot: { thread_name: 'migrated', initial_source: 'web', created_at: t0, updated_at: t0, messages: [] },
+    });
+    const fault = await failShares('deleteMany', 'after');
+    let res;
+    try {
+      res = await revoke(await tokenFor(user), id);
+      expect(fault.calls()).toBe(2);
+    } finally {
+      fault.restore();
+    }
+    expect(res.status).toBe(204);
+    expect(await storedShare(id)).toBeNull();
+  });
+
+  it('is readable until the millisecond before expires_at and a 404 from that millisecond on', async () => {
+    const user = newUser();
+    const t = await insertThread(user);
+    const { json } = await share(await tokenFor(user), t.thread_id, { expires_in_days: 1 });
+    const expiresAt = new Date(json.expires_at as string).getTime();
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(expiresAt - 1);
+      const before = await read(json.share_id);
+      expect([before.status, before.headers['cache-control']]).toEqual([200, 'public, max-age=0, must-revalidate']);
+      vi.setSystemTime(expiresAt);
+      const at = await read(json.share_id);
+      expect([at.status, at.json]).toEqual([404, { detail: 'Share not found' }]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('lists shares created in the same millisecond by share_id, highest first', async () => {
+    const user = newUser();
+    const token = await tokenFor(user);
+    const t = await insertThread(user);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    let created: string[];
+    try {
+      vi.setSystemTime(Date.now());
+      created = [];
+      for (let i = 0; i < 4; i++) created.push((await share(token, t.thread_id)).json.share_id);
+    } finally {
+      vi.useRealTimers();
+    }
+    const res = await list(token, t.thread_id);
+    expect(new Set(res.json.map((s: { created_at: string }) => s.created_at)).size).toBe(1);
+    expect(res.json.map((s: { share_id: string }) => s.share_id)).toEqual([...created].sort().reverse());
   });
 });
