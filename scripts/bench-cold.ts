@@ -19,7 +19,7 @@ import { startFakeAnthropic } from '#support/fake-anthropic.js';
 import { startMongoServer } from '#support/mongo-server.js';
 import { mintToken } from '#support/tokens.js';
 import { realisticThread, spread, type Spread } from '#support/bench-data.js';
-import { BENCH_RATE_LIMITS } from '#support/bench.js';
+import { BENCH_RATE_LIMITS, shuffle } from '#support/bench.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RUNS = Math.max(15, Number(process.env.COLD_RUNS ?? 15));
@@ -95,15 +95,6 @@ function coldRun(spec: object, env: NodeJS.ProcessEnv, dir: string): Promise<Sam
       resolve({ loadMs: out.loadMs - out.startMs, answerMs: out.answerMs, status: out.status });
     });
   });
-}
-
-function shuffle<T>(items: T[]): T[] {
-  const a = [...items];
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a;
 }
 
 const fmt = (s: Spread) => `${s.median.toFixed(0).padStart(4)} [${s.p25.toFixed(0)}-${s.p75.toFixed(0)}]`.padEnd(15);

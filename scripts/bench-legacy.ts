@@ -20,7 +20,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { startLegacyDbProcess } from '#support/legacy-dev-db.js';
-import { benchEnvironment } from '#support/bench.js';
+import { benchEnvironment, shuffle } from '#support/bench.js';
 import { startMongoServer } from '#support/mongo-server.js';
 import { startThrowawayPostgres } from '#support/postgres-server.js';
 import { insertLegacyRowsBulk, legacyUser, plainThread, reserveIds } from './legacy/synthetic.js';
@@ -51,15 +51,6 @@ const spread = (v: number[], digits = 0, unit = '') => {
   const s = stats(v);
   return `${fmt(s.median, digits)}${unit} [${fmt(s.q1, digits)}–${fmt(s.q3, digits)}] n=${s.n}`;
 };
-
-function shuffle<T>(items: T[]): T[] {
-  const a = [...items];
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a;
-}
 
 function table(title: string, head: string[], rows: string[][]): void {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

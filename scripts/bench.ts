@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { CommandStartedEvent } from 'mongodb';
-import { benchEnvironment } from '#support/bench.js';
+import { benchEnvironment, shuffle } from '#support/bench.js';
 import { realisticThread, spread } from '#support/bench-data.js';
 import { startMongoServer } from '#support/mongo-server.js';
 
@@ -59,15 +59,6 @@ function event(
     isBase64Encoded: false,
     requestContext: { requestId: 'bench', stage: 'bench', httpMethod: method, path, identity: { sourceIp: '127.0.0.1' } },
   };
-}
-
-function shuffle<T>(items: T[]): T[] {
-  const a = [...items];
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a;
 }
 
 async function main(): Promise<void> {

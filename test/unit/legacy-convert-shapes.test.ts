@@ -1,42 +1,14 @@
 // Legacy conversion, one row shape at a time: the exact messages each shape becomes (ids, block order, what is dropped).
 import { describe, expect, it } from 'vitest';
-import { MISSING_RESULT_TEXT } from '#lib/blocks/api-rules.js';
 import type { Block, Message } from '#lib/blocks/types.js';
 import { convertLegacyMessages, parseToolInput, type LegacyMessageRow } from '#lib/legacy/convert/index.js';
 import { clone } from '#lib/legacy/convert/blocks.js';
 import { asArray, asObject } from '#lib/legacy/convert/rows.js';
 import { validateMessageHistory } from '#support/messages-validator.js';
+import { legacyBuilders, missing, result, text, toolUse } from '#test/support/legacy-builders.js';
 
 const USER = '00000000-0000-4000-8000-000000000002';
-const at = (s: number): Date => new Date(Date.UTC(2025, 5, 1, 0, 0, s));
-
-function row(id: number, role: string, content: unknown, extra: Partial<LegacyMessageRow> = {}): LegacyMessageRow {
-  return {
-    id,
-    role,
-    content: content as string,
-    tool_name: null,
-    tool_details: null,
-    ref_list: null,
-    created_at: at(id),
-    user_id: USER,
-    ...extra,
-  };
-}
-
-function msg(id: string | number, role: 'user' | 'assistant', content: Block[], createdAt: number, extra: object = {}): Message {
-  return { id: String(id), role, content, created_at: at(createdAt), user_id: USER, ...extra };
-}
-
-const text = (t: string): Block => ({ type: 'text', text: t });
-const toolUse = (id: string, name: string, input: Record<string, unknown>): Block => ({ type: 'tool_use', id, name, input });
-const result = (id: string, content?: unknown, isError?: boolean): Block => ({
-  type: 'tool_result',
-  tool_use_id: id,
-  ...(content === undefined ? {} : { content }),
-  ...(isError === undefined ? {} : { is_error: isError }),
-});
-const missing = (id: string): Block => result(id, MISSING_RESULT_TEXT, true);
+const { at, row, msg } = legacyBuilders(USER, 2025, 5, 1);
 const call = (id: string, name: string, args: string) => ({ type: 'function', id, function: { name, arguments: args } });
 const doc = (n: number, extra: object = {}): Block => ({
   type: 'document',

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { MISSING_RESULT_TEXT } from '#lib/blocks/api-rules.js';
 import type { Block, Message } from '#lib/blocks/types.js';
 import { convertLegacyMessages, MISSING_QUESTION_TEXT, parseToolInput, type LegacyMessageRow } from '#lib/legacy/convert/index.js';
 import {
@@ -14,29 +13,10 @@ import {
 } from '#scripts/legacy/seed-data.js';
 import { asArray, asObject, parseContent } from '#lib/legacy/convert/rows.js';
 import { validateMessageHistory } from '#support/messages-validator.js';
+import { legacyBuilders, missing, result, text, toolUse } from '#test/support/legacy-builders.js';
 
 const USER = '00000000-0000-4000-8000-000000000001';
-const at = (s: number): Date => new Date(Date.UTC(2025, 2, 1, 0, 0, s));
-
-/** A legacy row with the columns a plain row has; `created_at` follows the id so rows sort as written. */
-function row(id: number, role: string, content: string, extra: Partial<LegacyMessageRow> = {}): LegacyMessageRow {
-  return { id, role, content, tool_name: null, tool_details: null, ref_list: null, created_at: at(id), user_id: USER, ...extra };
-}
-
-/** The expected converted message (id string, created_at Date, user_id). */
-function msg(id: string | number, role: 'user' | 'assistant', content: Block[], createdAt: number, extra: object = {}): Message {
-  return { id: String(id), role, content, created_at: at(createdAt), user_id: USER, ...extra };
-}
-
-const text = (t: string): Block => ({ type: 'text', text: t });
-const toolUse = (id: string, name: string, input: Record<string, unknown>): Block => ({ type: 'tool_use', id, name, input });
-const result = (id: string, content?: unknown, isError?: boolean): Block => ({
-  type: 'tool_result',
-  tool_use_id: id,
-  ...(content === undefined ? {} : { content }),
-  ...(isError === undefined ? {} : { is_error: isError }),
-});
-const missing = (id: string): Block => result(id, MISSING_RESULT_TEXT, true);
+const { at, row, msg } = legacyBuilders(USER, 2025, 2, 1);
 
 /** What the agent sends to the API: role and content only (stored messages carry id, created_at, ...). */
 const forApi = (messages: Message[]) => messages.map(({ role, content }) => ({ role, content }));
