@@ -63,6 +63,22 @@ const conversation = () => [
   },
 ];
 
+/** A MongoDB copy of a legacy share, as the migration makes it (its UUID id kept); returns the id. */
+async function insertMigratedShare(userId: string, threadId: string): Promise<string> {
+  const id = randomUUID();
+  await (
+    await sharesCollection()
+  ).insertOne({
+    share_id: id,
+    thread_id: threadId,
+    user_id: userId,
+    created_at: t0,
+    expires_at: null,
+    snapshot: { thread_name: 'migrated', initial_source: 'web', created_at: t0, updated_at: t0, messages: [] },
+  });
+  return id;
+}
+
 async function insertThread(userId: string, over: Partial<ThreadDoc> = {}): Promise<ThreadDoc> {
   const doc: ThreadDoc = {
     thread_id: randomUUID(),
@@ -476,17 +492,7 @@ describe('DELETE /api/v3/share/{share_id}', () => {
   it('revokes a MongoDB copy of a legacy share (UUID id) owned by the caller, with no legacy database configured', async () => {
     const user = newUser();
     const t = await insertThread(user);
-    const id = randomUUID();
-    await (
-      await sharesCollection()
-    ).insertOne({
-      share_id: id,
-      thread_id: t.thread_id,
-      user_id: user,
-      created_at: t0,
-      expires_at: null,
-      snapshot: { thread_name: 'migrated', initial_source: 'web', created_at: t0, updated_at: t0, messages: [] },
-    });
+    const id = await insertMigratedShare(user, t.thread_id);
     expect((await revoke(await tokenFor(newUser()), id)).status).toBe(404);
     expect(await storedShare(id)).not.toBeNull();
     expect((await revoke(await tokenFor(user), id.toUpperCase())).status).toBe(204);
@@ -616,17 +622,7 @@ describe('share edges: collisions, lost answers, the expiry instant, equal creat
   it('revokes a MongoDB copy of a legacy share once when the delete landed but its answer was lost: 204', async () => {
     const user = newUser();
     const t = await insertThread(user);
-    const id = randomUUID();
-    await (
-      await sharesCollection()
-    ).insertOne({
-      share_id: id,
-      thread_id: t.thread_id,
-      user_id: user,
-      created_at: t0,
-      expires_at: null,
-      snapshot: { thread_name: 'migrated', initial_source: 'web', created_at: t0, updated_at: t0, messages: [] },
-    });
+    const id = await insertMigratedShare(user, t.thread_id);
     const fault = await failShares('deleteMany', 'after');
     let res;
     try {
