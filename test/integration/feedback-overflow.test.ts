@@ -4,13 +4,14 @@
  * and the size counter stays exact.
  */
 import type { Collection } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Message } from '#lib/blocks/types.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { ThreadDoc } from '#lib/threads/types.js';
 import { newUser, tokenFor } from '#support/auth.js';
 import { call } from '#support/lambda.js';
+import { bigMessage, smallThreadDocs } from '#test/support/overflow.js';
 
-const LIMIT = 64 * 1024;
+smallThreadDocs('feedback_overflow');
+
 let mod: {
   store: typeof import('#lib/threads/mongo-store.js');
   overflow: typeof import('#lib/threads/overflow.js');
@@ -18,12 +19,9 @@ let mod: {
   getThread: unknown;
   setFeedback: unknown;
   deleteFeedback: unknown;
-  closeMongo: () => Promise<void>;
 };
 
 beforeAll(async () => {
-  process.env.MAX_THREAD_DOC_BYTES = String(LIMIT);
-  process.env.MONGODB_DB = `${process.env.MONGODB_DB}_feedback_overflow`;
   mod = {
     store: await import('#lib/threads/mongo-store.js'),
     overflow: await import('#lib/threads/overflow.js'),
@@ -31,22 +29,7 @@ beforeAll(async () => {
     getThread: (await import('#functions/get-thread.js')).handler,
     setFeedback: (await import('#functions/set-feedback.js')).handler,
     deleteFeedback: (await import('#functions/delete-feedback.js')).handler,
-    closeMongo: (await import('#lib/db/mongo.js')).closeMongo,
   };
-  const { ensureIndexes } = await import('#lib/db/indexes.js');
-  const { getDb } = await import('#lib/db/mongo.js');
-  await ensureIndexes(await getDb());
-});
-afterAll(async () => {
-  await mod.closeMongo();
-});
-
-/** A message of about `kb` KiB; odd numbers are the assistant's. */
-const bigMessage = (i: number, kb: number): Message => ({
-  id: `m${String(i).padStart(3, '0')}`,
-  role: i % 2 ? 'assistant' : 'user',
-  content: [{ type: 'text', text: `${i}: ${'ب'.repeat(kb * 512)}` }],
-  created_at: new Date(Date.UTC(2026, 0, 1, 0, 0, i)),
 });
 
 async function threadWith(user: string, count: number, kb: number): Promise<string> {

@@ -4,12 +4,14 @@
  * overflow chunks and every read still sees one continuous thread.
  */
 import { BSON } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Message } from '#lib/blocks/types.js';
 import { newUser, tokenFor } from '#support/auth.js';
 import { call } from '#support/lambda.js';
+import { bigMessage, OVERFLOW_LIMIT as LIMIT, smallThreadDocs } from '#test/support/overflow.js';
 
-const LIMIT = 64 * 1024;
+smallThreadDocs('overflow');
+
 let mod: {
   store: typeof import('#lib/threads/mongo-store.js');
   overflow: typeof import('#lib/threads/overflow.js');
@@ -18,12 +20,9 @@ let mod: {
   deleteThread: unknown;
   shareThread: unknown;
   getShare: unknown;
-  closeMongo: () => Promise<void>;
 };
 
 beforeAll(async () => {
-  process.env.MAX_THREAD_DOC_BYTES = String(LIMIT);
-  process.env.MONGODB_DB = `${process.env.MONGODB_DB}_overflow`;
   mod = {
     store: await import('#lib/threads/mongo-store.js'),
     overflow: await import('#lib/threads/overflow.js'),
@@ -32,22 +31,7 @@ beforeAll(async () => {
     deleteThread: (await import('#functions/delete-thread.js')).handler,
     shareThread: (await import('#functions/share-thread.js')).handler,
     getShare: (await import('#functions/get-share.js')).handler,
-    closeMongo: (await import('#lib/db/mongo.js')).closeMongo,
   };
-  const { ensureIndexes } = await import('#lib/db/indexes.js');
-  const { getDb } = await import('#lib/db/mongo.js');
-  await ensureIndexes(await getDb());
-});
-afterAll(async () => {
-  await mod.closeMongo();
-});
-
-/** A message of about `kb` KiB (Arabic text, so multi-byte characters are counted as bytes). */
-const bigMessage = (i: number, kb: number): Message => ({
-  id: `m${String(i).padStart(3, '0')}`,
-  role: i % 2 ? 'assistant' : 'user',
-  content: [{ type: 'text', text: `${i}: ${'ب'.repeat(kb * 512)}` }],
-  created_at: new Date(Date.UTC(2026, 0, 1, 0, 0, i)),
 });
 
 async function threadWith(user: string, count: number, kb: number): Promise<{ id: string; sent: Message[] }> {
