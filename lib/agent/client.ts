@@ -1,5 +1,6 @@
 /** The container's Anthropic client (one per container, explicit timeout and retries). */
-import Anthropic from '@anthropic-ai/sdk';
+import { BaseAnthropic } from '@anthropic-ai/sdk/client';
+import { Messages } from '@anthropic-ai/sdk/resources/messages/messages';
 import { assertModelKey, config } from '#lib/config.js';
 import { secret } from '#lib/secrets.js';
 
@@ -13,7 +14,16 @@ assertModelKey(config);
  */
 const LOCAL_PLACEHOLDER_KEY = 'local-no-key';
 
-let client: Anthropic | undefined;
+/**
+ * The SDK's client with the one resource the service calls. `Anthropic` itself constructs every resource (beta,
+ * files, models, ...), which triples the code a reply's cold start loads; this is the SDK's own base client and
+ * Messages resource, so requests, retries, errors and streaming are the SDK's.
+ */
+class ModelClient extends BaseAnthropic {
+  messages: Messages = new Messages(this);
+}
+
+let client: ModelClient | undefined;
 let clientKey: string | undefined;
 
 /**
@@ -21,12 +31,12 @@ let clientKey: string | undefined;
  * response headers, per attempt) and retries (failures before the stream starts), instead of the SDK's
  * 10-minute / 2-retry defaults. No beta headers: prompt caching is generally available.
  */
-export function anthropicClient(): Anthropic {
+export function anthropicClient(): ModelClient {
   const apiKey = secret('ANTHROPIC_API_KEY') ?? LOCAL_PLACEHOLDER_KEY;
   // A rotated key (read again after its max age) gets a new client.
   if (clientKey !== apiKey) client = undefined;
   clientKey = apiKey;
-  client ??= new Anthropic({
+  client ??= new ModelClient({
     apiKey,
     // SDK 1.x sends the key as `Authorization: Bearer`; the API prefers x-api-key when both are present, and
     // gateways or proxies that only read x-api-key keep working.

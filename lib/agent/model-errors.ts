@@ -1,5 +1,5 @@
 /** Model failures as client-safe upstream errors, and the reasons a turn stops early. */
-import { APIConnectionError, APIConnectionTimeoutError, APIError } from '@anthropic-ai/sdk';
+import { APIConnectionError, APIConnectionTimeoutError, APIError } from '@anthropic-ai/sdk/core/error';
 import { UpstreamError } from '#lib/errors.js';
 
 /** Why a turn stopped early on our side (the AbortController's reason). */

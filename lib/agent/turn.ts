@@ -41,7 +41,7 @@ export interface ModelSettings {
 }
 
 export interface TurnOptions {
-  client: Anthropic;
+  client: Pick<Anthropic, 'messages'>;
   settings: ModelSettings;
   tools: SearchTool[];
   userId: string;

@@ -1,10 +1,12 @@
 /**
  * The cold-start floor of `npm run bench` (scripts/bench-cold.ts): the mongodb driver alone, bundled with the same
- * esbuild settings as the functions, connecting and running the same commands as each route's first request.
+ * esbuild settings as the functions, connecting and running the same commands as each route's first request (the
+ * per-user rate-limit counters of writes and turns, and a reply's lease, included: they are the route's database work,
+ * counted by the warm bench; what the cold table measures is the code a function loads and runs around them).
  * A function can not start faster than this; the bench prints each function's time beside it.
  */
 import { randomUUID } from 'node:crypto';
-import { MongoClient } from 'mongodb';
+import { MongoClient, type Db } from 'mongodb';
 
 export interface FloorSpec {
   uri: string;
@@ -34,9 +36,25 @@ interface FloorThread {
   messages: FloorMessage[];
   size_bytes: number;
   overflow_chunks: number;
+  reply?: { lease: string; until: Date };
 }
 
 const LIST = { _id: 0, thread_id: 1, name: 1, initial_source: 1, created_at: 1, updated_at: 1 };
+const WRITES = new Set(['createThread', 'renameThread', 'deleteThread', 'shareThread', 'addMessage', 'addMessageReply']);
+
+/** The rate-limit counter's command (lib/db/rate-limits.ts): one upsert counting the request in its day and minute. */
+async function countRequest(db: Db, kind: 'writes' | 'turns', userId: string): Promise<void> {
+  const now = Date.now();
+  const day = now - (now % 86_400_000);
+  const minute = `m${Math.floor((now - day) / 60_000)}`;
+  await db
+    .collection<{ _id: string }>('rate_limits')
+    .findOneAndUpdate(
+      { _id: `${kind}:${userId}:${day}` },
+      { $inc: { day: 1, [minute]: 1 }, $setOnInsert: { user_id: userId, expires_at: new Date(day + 86_460_000) } },
+      { upsert: true, returnDocument: 'after', projection: { day: 1, [minute]: 1 } },
+    );
+}
 
 /** Connects and sends the route's commands; answers with the number of bytes a JSON response would carry. */
 export async function run(spec: FloorSpec): Promise<{ status: number; bytes: number }> {
@@ -47,6 +65,7 @@ export async function run(spec: FloorSpec): Promise<{ status: number; bytes: num
   const now = new Date();
   const message: FloorMessage = { id: randomUUID(), role: 'user', content: [{ type: 'text', text: 'What is zakat?' }], created_at: now };
   let answer: unknown;
+  if (WRITES.has(spec.route)) await countRequest(db, 'writes', spec.userId);
   switch (spec.route) {
     case 'listThreads':
       answer = await threads.find({ user_id: spec.userId }, { projection: LIST }).sort({ updated_at: -1, thread_id: -1 }).toArray();
@@ -95,11 +114,14 @@ export async function run(spec: FloorSpec): Promise<{ status: number; bytes: num
       );
       break;
     case 'addMessageReply': {
-      // The reply's work: read the thread, store the question, stream the model's answer, store the answer.
+      // The reply's work: count the turn, read the thread, store the question taking the thread's reply lease,
+      // stream the model's answer, store the answer, release the lease.
+      await countRequest(db, 'turns', spec.userId);
       const thread = await threads.findOne(owned, { projection: { _id: 0 } });
+      const lease = randomUUID();
       await threads.updateOne(
         { ...owned, 'messages.id': { $ne: message.id } },
-        { $push: { messages: message }, $set: { updated_at: now } },
+        { $push: { messages: message }, $set: { updated_at: now, reply: { lease, until: new Date(Date.now() + 60_000) } } },
       );
       const res = await fetch(`${spec.modelUrl}/v1/messages`, {
         method: 'POST',
@@ -117,6 +139,7 @@ export async function run(spec: FloorSpec): Promise<{ status: number; bytes: num
         { ...owned, 'messages.id': { $ne: reply.id } },
         { $push: { messages: reply }, $set: { updated_at: new Date() } },
       );
+      await threads.updateOne({ thread_id: spec.threadId, 'reply.lease': lease }, { $unset: { reply: '' } });
       answer = text;
       break;
     }
