@@ -23,14 +23,14 @@
  *   (marks.ts), and every run but a one-thread run copies the legacy shares (shares.ts). A dry run reads, converts
  *   and reports, and writes nothing.
  */
-import { MongoBulkWriteError } from 'mongodb';
+import { BSON, MongoServerError } from 'mongodb';
 import { ensureIndexes } from '#lib/db/indexes.js';
 import { getDb } from '#lib/db/mongo.js';
 import { withDbRetry } from '#lib/db/retry.js';
 import { legacyThreadDoc } from '#lib/legacy/copy.js';
 import { countThreads, existingThreadIds, legacyDb, type LegacyPosition, type Queryable } from '#lib/legacy/queries.js';
-import { threadsCollection } from '#lib/threads/mongo-store.js';
-import { deleteChunks, packForMongo, writeChunks } from '#lib/threads/overflow.js';
+import { THREADS, threadsCollection } from '#lib/threads/mongo-store.js';
+import { deleteChunks, maxDocBytes, messageBytes, packForMongo, writeChunks } from '#lib/threads/overflow.js';
 import type { ThreadDoc } from '#lib/threads/types.js';
 import { readBatch, type Batch } from './batch.js';
 import { checkpointId, completeRun, noCounts, openRun, recordBatch, startPass, type Counts, type RunState } from './checkpoint.js';
@@ -106,9 +106,35 @@ async function ensureThreadIndexes(dryRun: boolean): Promise<string[]> {
   return ['threads has no unique index on thread_id yet: a real run creates every index first (npm run db:setup does too)'];
 }
 
+/** A packed document's BSON size, from its `size_bytes` (its messages' sizes) without walking its messages again. */
+const docBytes = (doc: ThreadDoc) =>
+  BSON.calculateObjectSize({ ...doc, messages: [] }) + (doc.size_bytes ?? messageBytes(doc.messages)) + doc.messages.length * 8;
+
+/**
+ * Inserts documents with `insert` commands (unordered: one duplicate does not stop the rest), each carrying at most
+ * MAX_THREAD_DOC_BYTES of documents (a command may not pass 16 MiB). `insertMany` would measure every document again
+ * to split its batches, a second size pass over every message: packing already measured them. True when every
+ * document went in, false when some were duplicates; any other write error throws.
+ */
+async function insertCommand(docs: ThreadDoc[]): Promise<boolean> {
+  const db = await getDb();
+  const sizes = docs.map(docBytes);
+  let clean = true;
+  for (let start = 0, end = 0; start < docs.length; start = end) {
+    for (let bytes = 0; end < docs.length && (end === start || bytes + sizes[end]! <= maxDocBytes()); end++) bytes += sizes[end]!;
+    const res = await db.command({ insert: THREADS, documents: docs.slice(start, end), ordered: false });
+    const errors = (res.writeErrors ?? []) as { code: number; errmsg?: string }[];
+    const other = errors.find((e) => e.code !== 11000);
+    if (other) throw new MongoServerError({ message: other.errmsg ?? 'insert failed', code: other.code });
+    if (res.writeConcernError) throw new MongoServerError({ message: 'write concern error', ...res.writeConcernError });
+    if (errors.length > 0) clean = false;
+  }
+  return clean;
+}
+
 /**
  * Inserts a batch's documents; duplicates (a copy on write won) are skipped. Returns the ids this call inserted,
- * read back by their run and batch number when the insert was not clean, so a retried insertMany that landed
+ * read back by their run and batch number when the insert was not clean, so a retried insert that landed
  * documents the first time still counts them exactly once.
  */
 async function insertAbsent(docs: ThreadDoc[], run: string, seq: number): Promise<Set<string>> {
@@ -117,19 +143,7 @@ async function insertAbsent(docs: ThreadDoc[], run: string, seq: number): Promis
   // Very long threads: their overflow chunks first, then the documents (lib/threads/overflow.ts packForMongo).
   const packed = docs.map(packForMongo);
   for (const p of packed) await writeChunks(p.chunks);
-  const clean = await withDbRetry('migrate.insert', async (attempt) => {
-    try {
-      await col.insertMany(
-        packed.map((p) => ({ ...p.doc })),
-        { ordered: false },
-      );
-      return attempt === 0;
-    } catch (err) {
-      const errors = err instanceof MongoBulkWriteError ? [err.writeErrors].flat() : [];
-      if (errors.length === 0 || errors.some((e) => e.code !== 11000)) throw err;
-      return false;
-    }
-  });
+  const clean = await withDbRetry('migrate.insert', async (attempt) => (await insertCommand(packed.map((p) => p.doc))) && attempt === 0);
   if (clean) return new Set(docs.map((d) => d.thread_id));
   const mine = await withDbRetry('migrate.inserted', async () =>
     col
