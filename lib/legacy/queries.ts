@@ -2,8 +2,8 @@
  * The SQL of the legacy store: parameterised statements only, every thread read scoped to its owner.
  *
  * Times: the legacy columns are `TIMESTAMP` (without time zone) holding UTC wall-clock time. Every time is
- * selected as `x AT TIME ZONE 'UTC'` (a timestamptz), so `pg` returns the right instant whatever the server's or
- * this process's time zone. The list position is `updated_at` cut to milliseconds (`sort_at`): MongoDB and the
+ * selected as `x AT TIME ZONE 'UTC'` (a timestamptz; messages' as its epoch milliseconds), so `pg` returns the right
+ * instant whatever the server's or this process's time zone. The list position is `updated_at` cut to milliseconds (`sort_at`): MongoDB and the
  * list cursor hold milliseconds, so a cursor taken from a legacy thread compares equal across both stores.
  */
 import type pg from 'pg';
@@ -38,6 +38,12 @@ const SORT_AT = `date_trunc('milliseconds', COALESCE(t.updated_at, t.created_at,
 const THREAD_COLUMNS = `t.id::text AS thread_id, t.name, t.user_id::text AS user_id, t.initial_source::text AS initial_source,
        (COALESCE(t.created_at, t.updated_at, TIMESTAMP 'epoch') AT TIME ZONE 'UTC') AS created_at,
        (${SORT_AT} AT TIME ZONE 'UTC') AS updated_at`;
+
+/**
+ * A column's instant as whole milliseconds since the epoch (a float8, which `pg` reads with parseFloat): the message
+ * rows' times, the bulk of what a migration reads, skip `pg`'s timestamp text parser. Cut to milliseconds as a Date is.
+ */
+const EPOCH_MS = (column: string) => `FLOOR(EXTRACT(EPOCH FROM (${column} AT TIME ZONE 'UTC')) * 1000)::float8`;
 
 /** A cursor instant as the UTC wall-clock `timestamp` the columns hold. */
 const AT_PARAM = (n: number) => `($${n}::timestamptz AT TIME ZONE 'UTC')`;
@@ -102,8 +108,9 @@ export async function selectThread(db: Queryable, userId: string, threadId: stri
   return rows[0] ?? null;
 }
 
-interface MessageRowWithThread extends LegacyMessageRow {
+interface MessageRowWithThread extends Omit<LegacyMessageRow, 'created_at' | 'feedback'> {
   thread_id: string;
+  created_ms: number;
   fb_class: string | null;
   fb_comment: string | null;
   fb_created_at: Date | null;
@@ -121,7 +128,7 @@ export async function selectMessages(db: Queryable, threadIds: string[]): Promis
   const { rows } = await db.query<MessageRowWithThread>(
     `SELECT m.id, m.thread_id::text AS thread_id, m.user_id::text AS user_id, m.role, m.content, m.tool_name,
             m.tool_details, m.ref_list,
-            (COALESCE(m.timestamp, m.created_at, TIMESTAMP 'epoch') AT TIME ZONE 'UTC') AS created_at,
+            ${EPOCH_MS(`COALESCE(m.timestamp, m.created_at, TIMESTAMP 'epoch')`)} AS created_ms,
             f.class::text AS fb_class, f.comment AS fb_comment,
             (f.created_at AT TIME ZONE 'UTC') AS fb_created_at, (f.updated_at AT TIME ZONE 'UTC') AS fb_updated_at
        FROM messages m
@@ -135,6 +142,7 @@ export async function selectMessages(db: Queryable, threadIds: string[]): Promis
     [threadIds],
   );
   for (const r of rows) {
+    const createdAt = new Date(r.created_ms);
     const row: LegacyMessageRow = {
       id: r.id,
       role: r.role,
@@ -142,7 +150,7 @@ export async function selectMessages(db: Queryable, threadIds: string[]): Promis
       tool_name: r.tool_name,
       tool_details: r.tool_details,
       ref_list: r.ref_list,
-      created_at: r.created_at,
+      created_at: createdAt,
       user_id: r.user_id,
       feedback:
         r.fb_class === null
@@ -150,8 +158,8 @@ export async function selectMessages(db: Queryable, threadIds: string[]): Promis
           : {
               class: r.fb_class,
               comment: r.fb_comment,
-              created_at: r.fb_created_at ?? r.fb_updated_at ?? r.created_at,
-              updated_at: r.fb_updated_at ?? r.fb_created_at ?? r.created_at,
+              created_at: r.fb_created_at ?? r.fb_updated_at ?? createdAt,
+              updated_at: r.fb_updated_at ?? r.fb_created_at ?? createdAt,
             },
     };
     out.get(r.thread_id)?.push(row);
