@@ -5,6 +5,7 @@
  * (scripts/support/cold-runner.cjs). The floor of each is a fresh process that loads only the mongodb driver
  * (bundled with the same esbuild settings), connects and sends the same commands (scripts/support/cold-floor.ts).
  * Goals (issue 12): first answer <= 1.5x the floor's; each bundle <= 1.25 MiB, add-message <= 1.75 MiB.
+ * COLD_FUNCTIONS (comma-separated serverless.yml names) keeps only those functions' rows.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -199,6 +200,9 @@ async function main(): Promise<void> {
     },
   ];
 
+  // COLD_FUNCTIONS=addMessage,getThread: only those functions' rows (a quick look at one change).
+  const only = process.env.COLD_FUNCTIONS?.split(',');
+  if (only) cases.splice(0, cases.length, ...cases.filter((c) => only.includes(c.fn)));
   const sizes = new Map<string, { zip: number; bundle: number }>();
   for (const fn of new Set(cases.map((c) => c.fn))) {
     const dir = path.join(work, fn);
