@@ -113,7 +113,8 @@ const docBytes = (doc: ThreadDoc) =>
 /**
  * Inserts documents with `insert` commands (unordered: one duplicate does not stop the rest), each carrying at most
  * MAX_THREAD_DOC_BYTES of documents (a command may not pass 16 MiB). `insertMany` would measure every document again
- * to split its batches, a second size pass over every message: packing already measured them. True when every
+ * to split its batches, a second size pass over every message: packing already measured them. The commands take the
+ * server's default write concern (majority on Atlas) and are retried by withDbRetry, not the driver. True when every
  * document went in, false when some were duplicates; any other write error throws.
  */
 async function insertCommand(docs: ThreadDoc[]): Promise<boolean> {
