@@ -8,7 +8,8 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { BSON, Db } from 'mongodb';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { hybridStores } from '#test/support/hybrid.js';
 import { insertLegacyRows, SEED_FEEDBACK, SEED_MESSAGES, THREAD_IDS } from '#scripts/legacy/seed-data.js';
 import { cloneSeedThreads, legacyUser, plainThread, type ClonedThreads } from '#scripts/legacy/synthetic.js';
@@ -360,6 +361,34 @@ describe('migrateLegacy', () => {
       ['ok', 120, 120, 121],
       ['ok', 120, 120, 120],
     ]);
+  });
+
+  it('inserts with commands of at most MAX_THREAD_DOC_BYTES of documents; a write error other than a duplicate stops the run', async () => {
+    const { threadIds } = await loadLegacy();
+    const command = Db.prototype.command;
+    const inserts: { documents: object[] }[] = [];
+    let failNext = true;
+    const spy = vi.spyOn(Db.prototype, 'command').mockImplementation(function (this: Db, cmd, opts) {
+      if (cmd.insert !== 'threads') return command.call(this, cmd, opts);
+      inserts.push(cmd as { documents: object[] });
+      if (!failNext) return command.call(this, cmd, opts);
+      failNext = false;
+      return Promise.resolve({ ok: 1, n: 0, writeErrors: [{ index: 0, code: 121, errmsg: 'Document failed validation' }] });
+    });
+    try {
+      await expect(migrateLegacy({ batchSize: 16 })).rejects.toThrow('Document failed validation');
+      expect(await (await threadsCollection()).countDocuments({})).toBe(0);
+      inserts.length = 0;
+      expect(await migrateLegacy({ batchSize: 16, restart: true })).toMatchObject({ inserted: 16, skipped: 0 });
+    } finally {
+      spy.mockRestore();
+    }
+    // One batch of 16 threads, more than 32 KiB in all: several commands, each within the limit unless it holds one document.
+    const sizes = inserts.map((c) => c.documents.reduce((sum: number, d) => sum + BSON.calculateObjectSize(d), 0));
+    expect(inserts.length).toBeGreaterThan(1);
+    expect(inserts.flatMap((c) => c.documents)).toHaveLength(16);
+    for (const [i, c] of inserts.entries()) if (c.documents.length > 1) expect(sizes[i]).toBeLessThanOrEqual(32 * 1024);
+    expect((await mongoThreads()).map((d) => d.thread_id)).toEqual([...threadIds].sort());
   });
 
   it('never touches SQL data', async () => {
