@@ -7,6 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Readable } from 'node:stream';
 import { MongoNetworkError } from 'mongodb';
+import * as z from 'zod/mini';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newUser, tokenFor } from '#support/auth.js';
 import { call, callStreaming, type CallOptions } from '#support/lambda.js';
@@ -127,6 +128,14 @@ describe('the request log line and metrics (README: Logs and metrics)', () => {
     expect(record.Errors4xx).toBe(1);
   });
 
+  it('counts a 400 as Errors4xx too', async () => {
+    const { result, emf } = await captured(async () =>
+      call(getThread, { token: await tokenFor(newUser()), pathParameters: { thread_id: 'x' } }),
+    );
+    expect(result.status).toBe(400);
+    expect(requestRecord(emf).record.Errors4xx).toBe(1);
+  });
+
   it('logs the thread of a route whose path names it otherwise, and never a share id', async () => {
     const token = await tokenFor(newUser());
     const thread = (await call(createThread, { method: 'POST', token, body: {} })).json;
@@ -199,15 +208,25 @@ describe('errors become responses in one place', () => {
     expect(logs.find((l) => l.message === 'request failed')!.error).toEqual({ name: 'MongoNetworkError', message: 'connection refused' });
   });
 
-  it('reports invalid input in at most three parts, naming the place when the issue has no field', async () => {
-    const token = await tokenFor(newUser());
-    const many = await call(createThread, { method: 'POST', token, body: { a: 1, b: 2, c: 3, d: 4, e: 5 } });
-    expect(many.status).toBe(400);
-    expect(many.json.detail).toMatch(/^Invalid body: /);
-    expect(many.json.detail.split('; ').length).toBeLessThanOrEqual(3);
-    const notObject = await call(createThread, { method: 'POST', token, body: '[1]' });
-    expect(notObject.status).toBe(400);
-    expect(notObject.json.detail).toMatch(/^Invalid body: body: /);
+  it('reports invalid input in at most three parts, each named by its field (dotted) or else by its place', async () => {
+    const strict = withHttp(
+      {
+        route: 'POST /strict',
+        auth: false,
+        database: false,
+        doc,
+        query: z.object({ n: z.string() }),
+        body: z.object({ a: z.object({ b: z.string() }), c: z.string(), d: z.string(), e: z.string() }),
+      },
+      async () => ({ status: 200, body: {} }),
+    );
+    const post = (body: unknown, query: Record<string, string> = { n: '1' }) => callRoute(strict, { method: 'POST', body, query });
+    const four = await post({ a: { b: 1 } });
+    expect(four.status).toBe(400);
+    expect(four.json.detail).toMatch(/^Invalid body: a\.b: [^;]+; c: [^;]+; d: [^;]+$/);
+    expect((await post([1])).json.detail).toMatch(/^Invalid body: body: [^;]+$/);
+    expect((await post({ a: { b: '' }, c: '', d: '', e: '' }, {})).json.detail).toMatch(/^Invalid query: n: [^;]+$/);
+    expect((await post({ a: { b: '' }, c: '', d: '', e: '' })).status).toBe(200);
   });
 });
 
@@ -258,6 +277,63 @@ describe('results become responses', () => {
   });
 });
 
+describe('a route as the composition builds it', () => {
+  const echo = (spec: { threadParam?: string } = {}) =>
+    withHttp({ route: 'GET /echo/{thread_id}', doc, ...spec }, async ({ userId, headers }) => ({
+      status: 200,
+      body: { userId, probe: headers['x-probe'] ?? null },
+    }));
+
+  it('requires a token by default, and hands the route the caller and the request headers', async () => {
+    const route = echo();
+    const user = newUser();
+    expect((await callRoute(route)).status).toBe(401);
+    const res = await callRoute(route, { token: await tokenFor(user), headers: { 'X-Probe': 'p' } });
+    expect([res.status, res.json]).toEqual([200, { userId: user, probe: 'p' }]);
+  });
+
+  it('logs the thread_id path parameter by default, or the one the route names', async () => {
+    const token = await tokenFor(newUser());
+    const byDefault = await captured(() => callRoute(echo(), { token, pathParameters: { thread_id: 'T1' } }));
+    expect(byDefault.logs.find((l) => l.message === 'request')).toMatchObject({ route: 'GET /echo/{thread_id}', threadId: 'T1' });
+    const named = await captured(() => callRoute(echo({ threadParam: 'id' }), { token, pathParameters: { id: 'T2', thread_id: 'T3' } }));
+    expect(named.logs.find((l) => l.message === 'request')).toMatchObject({ threadId: 'T2' });
+  });
+
+  it('answers its preflight with the allowed headers and methods, and exposes the custom headers', async () => {
+    const route = echo();
+    const preflight = await callRoute(route, {
+      method: 'OPTIONS',
+      headers: { Origin: 'https://askansari.ai', 'Access-Control-Request-Method': 'GET' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers).toMatchObject({
+      'access-control-allow-origin': '*',
+      'access-control-allow-headers': 'Authorization,Content-Type,Accept',
+      'access-control-allow-methods': 'GET,POST,DELETE,OPTIONS',
+      'access-control-max-age': '600',
+    });
+    const res = await callRoute(route, { token: await tokenFor(newUser()), headers: { Origin: 'https://askansari.ai' } });
+    expect(res.headers['access-control-expose-headers']!.split(',').sort()).toEqual(
+      ['Content-Disposition', 'Retry-After', 'X-Message-Id', 'X-Next-Cursor', 'X-Reply-Message-Id'].sort(),
+    );
+  });
+
+  it('takes an event without headers (a direct invocation): 401 without a token, and no headers for the route', async () => {
+    const bare = (handler: unknown) => (e: any, c: unknown) => (handler as any)({ ...e, headers: null, multiValueHeaders: null }, c);
+    expect(await call(bare(listThreads))).toMatchObject({ status: 401, json: { detail: 'Not authenticated' } });
+    const open = withHttp({ route: 'GET /open', auth: false, database: false, doc }, async ({ headers }) => ({
+      status: 200,
+      body: headers,
+    }));
+    expect(await callRoute(bare(open))).toMatchObject({ status: 200, json: {} });
+    const withBody = withHttp({ route: 'POST /open', auth: false, database: false, doc, body: z.object({}) }, async () => ({
+      status: 200,
+    }));
+    expect(await callRoute(bare(withBody), { method: 'POST', body: {} })).toMatchObject({ status: 415 });
+  });
+});
+
 describe('streaming routes', () => {
   const streaming = (fn: () => Promise<object>) =>
     withStreamingHttp({ route: 'POST /stream', auth: false, database: false, doc }, fn as () => Promise<never>);
@@ -272,9 +348,14 @@ describe('streaming routes', () => {
 
   it('sends a string body as one chunk, and an empty one as none', async () => {
     const text = await streamRoute(streaming(async () => ({ statusCode: 200, headers: { 'Content-Type': 'text/plain' }, body: 'salaam' })));
-    expect([text.status, text.chunks, text.headers['content-type']]).toEqual([200, ['salaam'], 'text/plain']);
+    expect([text.status, text.chunks, text.headers['content-type'], text.clientGoneError]).toEqual([
+      200,
+      ['salaam'],
+      'text/plain',
+      undefined,
+    ]);
     const empty = await streamRoute(streaming(async () => ({ statusCode: 200, headers: {}, body: '' })));
-    expect([empty.status, empty.chunks]).toEqual([200, []]);
+    expect([empty.status, empty.chunks, empty.clientGoneError]).toEqual([200, [], undefined]);
   });
 
   it('ends the invocation only once `settled` has, and not with its failure', async () => {
@@ -289,7 +370,7 @@ describe('streaming routes', () => {
         }),
       })),
     );
-    expect([res.chunks.join(''), stored]).toEqual(['ab', true]);
+    expect([res.chunks.join(''), stored, res.clientGoneError]).toEqual(['ab', true, undefined]);
 
     const failed = await streamRoute(
       streaming(async () => ({
@@ -299,7 +380,7 @@ describe('streaming routes', () => {
         settled: sleep(10).then(() => Promise.reject(new Error('lost'))),
       })),
     );
-    expect([failed.status, failed.body]).toEqual([200, 'x']);
+    expect([failed.status, failed.body, failed.clientGoneError]).toEqual([200, 'x', undefined]);
   });
 });
 

@@ -49,6 +49,13 @@ describe('media types', () => {
     expect(res.status).toBe(415);
   });
 
+  it('treats an empty body as none, whatever its Content-Type, and an event without a body field likewise', async () => {
+    const token = await tokenFor(newUser());
+    expect((await call(createThread, { method: 'POST', token, body: '', headers: { 'Content-Type': '' } })).status).toBe(201);
+    const noBodyField = (e: any, c: unknown) => (createThread as any)({ ...e, body: undefined }, c);
+    expect((await call(noBodyField, { method: 'POST', token })).status).toBe(201);
+  });
+
   it('treats a body of white space as no body', async () => {
     const res = await create(await tokenFor(newUser()), ' \n\t ');
     expect([res.status, res.json.thread_name]).toEqual([201, null]);
@@ -60,6 +67,15 @@ describe('the nesting scan', () => {
     const name = '"' + '['.repeat(MAX_JSON_DEPTH + 5);
     const res = await create(await tokenFor(newUser()), JSON.stringify({ name: name.slice(0, 90) }));
     expect([res.status, res.json.thread_name]).toEqual([201, name.slice(0, 90)]);
+  });
+
+  it('counts arrays as objects: a list nested one level too deep is refused', async () => {
+    const token = await tokenFor(newUser());
+    const lists = (n: number) => '['.repeat(n) + ']'.repeat(n);
+    expect((await create(token, lists(MAX_JSON_DEPTH + 1))).json.detail).toBe(`Invalid body: nested deeper than ${MAX_JSON_DEPTH} levels`);
+    expect((await create(token, lists(MAX_JSON_DEPTH))).json.detail).not.toMatch(/nested deeper/);
+    const siblings = `{"name":"x","extra":[${Array.from({ length: MAX_JSON_DEPTH + 10 }, () => '[]').join(',')}]}`;
+    expect((await create(token, siblings)).json.detail).not.toMatch(/nested deeper/);
   });
 
   it('counts depth, not the number of arrays and objects: many siblings pass', async () => {
@@ -148,6 +164,12 @@ describe('the Authorization header', () => {
     const over = await sized(8193);
     expect((await list(`Bearer ${at}`)).status).toBe(200);
     expect(await list(`Bearer ${over}`)).toMatchObject({ status: 401, json: { detail: 'Could not validate credentials' } });
+  });
+
+  it('refuses a user id that is not a string, even one that reads as a UUID', async () => {
+    const user = newUser();
+    const res = await call(listThreads, { token: await tokenFor(user, { userId: [user] }) });
+    expect([res.status, res.json]).toEqual([401, { detail: 'Invalid token identifier' }]);
   });
 
   it('reads the user id in lower case: an upper-case id in the token is the same user', async () => {
