@@ -5,6 +5,7 @@ import { NotFoundError, ValidationError } from '#lib/errors.js';
 import { compareSummaries, decodeCursor, encodeCursor } from '#lib/threads/cursor.js';
 import { markdownDocument } from '#lib/threads/markdown.js';
 import { firstNamingMessage, nameFrom, normaliseName } from '#lib/threads/names.js';
+import { joinMessages } from '#lib/threads/overflow.js';
 import { pageBounds, pageOf } from '#lib/threads/paging.js';
 import type { ThreadRecord } from '#lib/threads/types.js';
 import { messagesView, messageView, summaryView, textPageView, threadView } from '#lib/threads/views.js';
@@ -87,9 +88,9 @@ describe('thread names', () => {
   });
 
   it('names from the text blocks of a message, joined, whitespace collapsed', () => {
-    const m = msg('m1', 'user', ' What  is\n', {
+    const m = msg('m1', 'user', '', {
       content: [
-        { type: 'text', text: ' What  is\n' },
+        { type: 'text', text: ' What  is' },
         { type: 'image', text: 'not this' },
         { type: 'text', text: 42 },
         { type: 'text', text: 'zakat? ' },
@@ -184,5 +185,15 @@ describe('Markdown export', () => {
       '\n---\n\n## Untitled conversation\n\n_Started unknown time, last message unknown time._\n\n_No messages._\n',
     );
     expect(doc.thread(record([], '  \n '))).toContain('## Untitled conversation\n');
+  });
+});
+
+describe('joining chunks and document', () => {
+  it('keeps each message once, in its place, with the document’s copy when a crash left it in both', () => {
+    const [a, b, c] = [msg('a', 'user', 'a'), msg('b', 'assistant', 'b in a chunk'), msg('c', 'user', 'c')];
+    const bDoc = msg('b', 'assistant', 'b in the document', { feedback: { class: 'thumbsup' } });
+    expect(joinMessages([a, b], [bDoc, c])).toStrictEqual([a, bDoc, c]);
+    expect(joinMessages([a, b, b], [])).toStrictEqual([a, b]);
+    expect(joinMessages([], [c])).toStrictEqual([c]);
   });
 });
