@@ -88,6 +88,17 @@ describe('packForMongo', () => {
   });
 });
 
+describe('packForMongo at its edges', () => {
+  it('closes a chunk once exactly half the threshold is left, even when the next message would fit in it', () => {
+    const half = LIMIT / 2;
+    // a fills chunk 0 alone; b leaves exactly half behind (c would still fit beside it), so the document keeps c and d.
+    const doc = threadDoc('u', [sized('a', half), sized('b', half / 2), sized('c', 100), sized('d', half - 100)]);
+    const packed = overflow.packForMongo(doc);
+    expect(packed.chunks.map((c) => ids(c.messages))).toEqual([['a'], ['b']]);
+    expect(packed.doc).toMatchObject({ messages: doc.messages.slice(2), size_bytes: half, overflow_chunks: 2 });
+  });
+});
+
 describe('writeChunks', () => {
   it('writes each chunk once: a second write of the same (thread, seq) leaves the first as it is', async () => {
     const doc = threadDoc(
@@ -105,6 +116,23 @@ describe('writeChunks', () => {
       .sort({ seq: 1 })
       .toArray();
     expect(stored).toEqual(chunks);
+  });
+
+  it('takes a duplicate key from a racing upsert as written, and throws any other failure', async () => {
+    const { Collection, MongoServerError } = await import('mongodb');
+    const doc = threadDoc(
+      newUser(),
+      Array.from({ length: 10 }, (_, i) => bigMessage(i, 10)),
+    );
+    const { chunks } = overflow.packForMongo(doc);
+    const refuse = (err: Error) => vi.spyOn(Collection.prototype, 'updateOne').mockRejectedValueOnce(err);
+    const dup = refuse(new MongoServerError({ message: 'E11000 duplicate key', code: 11000 }));
+    await overflow.writeChunks(chunks.slice(0, 1));
+    dup.mockRestore();
+    const other = new MongoServerError({ message: 'not allowed', code: 13 });
+    const failing = refuse(other);
+    await expect(overflow.writeChunks(chunks.slice(1))).rejects.toBe(other);
+    failing.mockRestore();
   });
 });
 
@@ -279,6 +307,22 @@ describe('reads', () => {
     } finally {
       spy.mockRestore();
     }
+  });
+});
+
+describe('the list', () => {
+  it('gives up to `limit` summaries after the cursor, newest first, ties by thread_id', async () => {
+    const user = newUser();
+    const at = (d: number) => new Date(Date.UTC(2026, 4, d));
+    const made = [await newThread(user, [], { updated_at: at(3) }), await newThread(user, [], { updated_at: at(2) })];
+    const tied = [await newThread(user, [], { updated_at: at(1) }), await newThread(user, [], { updated_at: at(1) })];
+    const order = [...made, ...tied.sort((a, b) => (a.thread_id < b.thread_id ? 1 : -1))].map((d) => d.thread_id);
+    const list = async (page: { limit?: number; after?: { updatedAt: Date; threadId: string } }) =>
+      (await store.mongoThreadStore.list(user, page)).map((s) => s.thread_id);
+    expect(await list({})).toEqual(order);
+    expect(await list({ limit: 2 })).toEqual(order.slice(0, 2));
+    expect(await list({ limit: 2, after: { updatedAt: at(2), threadId: order[1]! } })).toEqual(order.slice(2));
+    expect(await list({ limit: 5, after: { updatedAt: at(1), threadId: order[2]! } })).toEqual(order.slice(3));
   });
 });
 
