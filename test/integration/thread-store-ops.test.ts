@@ -416,13 +416,24 @@ describe('spilling old messages to a chunk', () => {
     expect(await storedDoc(doc.thread_id)).toMatchObject({ messages: doc.messages.slice(1), overflow_chunks: 1 });
   });
 
-  it('brings an interrupted spill’s older chunk up to the edited copies before pulling them', async () => {
+  it.each([
+    ['without an edit_seq (written before edits were counted)', {}],
+    ['from an older read', { edit_seq: 0 }],
+  ])('brings an interrupted spill’s chunk %s up to the edited copies before pulling them', async (_what, rev) => {
     const user = newUser();
     const doc = await newThread(user, four());
     const col = await store.threadsCollection();
     const edited = { ...doc.messages[0]!, feedback: { class: 'thumbsup' } };
     await col.updateOne({ thread_id: doc.thread_id }, { $set: { 'messages.0': edited, edit_seq: 1 } });
-    const stale = { thread_id: doc.thread_id, user_id: user, seq: 0, messages: [doc.messages[0]!], size_bytes: 10_000, created_at: t0 };
+    const stale = {
+      thread_id: doc.thread_id,
+      user_id: user,
+      seq: 0,
+      messages: [doc.messages[0]!],
+      size_bytes: 10_000,
+      created_at: t0,
+      ...rev,
+    };
     await overflow.writeChunks([stale]);
     await spill(user, doc.thread_id, 2_768);
     const bytes = overflow.messageBytes([edited]);
@@ -437,6 +448,7 @@ describe('spilling old messages to a chunk', () => {
   it.each([
     ['a chunk from a newer read', () => ({ edit_seq: 5, messages: [sized('a', 10_000)] })],
     ['a chunk whose messages another spill already pulled', () => ({ messages: [sized('z', 10_000)] })],
+    ['a chunk some of whose messages another spill already pulled', () => ({ messages: [sized('a', 10_000), sized('z', 10_000)] })],
   ])('leaves the thread as it is when it meets %s', async (_what, makeChunk) => {
     const chunk = makeChunk();
     const user = newUser();
