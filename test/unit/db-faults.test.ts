@@ -139,6 +139,17 @@ describe('withDbRetry', () => {
     expect(op).toHaveBeenCalledTimes(attempts);
   });
 
+  it('caps the backoff at 2 s (1 s with the shortest jitter), and counts each retry in the DbRetries metric', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0);
+    const { metrics } = await import('#lib/observability.js');
+    const counted = vi.spyOn(metrics, 'addMetric');
+    const op = vi.fn(async () => Promise.reject(transient()));
+    // Waits of 50, 100, 200, 400, 800, then 1000 (not 1600) ms fit in 3 s; the next 1000 would end past it.
+    await expect(withDbBudget(() => withDbRetry('t.capped', op), Date.now(), 3_000)).rejects.toBeInstanceOf(MongoNetworkError);
+    expect(op).toHaveBeenCalledTimes(7);
+    expect(counted.mock.calls.filter(([name]) => name === 'DbRetries')).toEqual(Array.from({ length: 6 }, () => ['DbRetries', 'Count', 1]));
+  });
+
   it('abandons an operation still running at the deadline, and starts none once the budget is spent', async () => {
     const hung = vi.fn(() => new Promise<never>(() => undefined));
     const started = Date.now();
