@@ -48,4 +48,19 @@ describe('mergePage', () => {
     expect(names(page)).toEqual(['c:mongodb', 'd:mongodb']);
     expect(page.nextCursor).toBeUndefined();
   });
+
+  it('leaves out the thread at the cursor itself, and stops at the nearest of several boundaries whatever their order', () => {
+    const atCursor = mergePage([{ items: [t('b', 8), t('c', 7)] }], 5, pos(t('b', 8)));
+    expect(names(atCursor)).toEqual(['c:mongodb']);
+    const far = { items: [t('a', 9), t('e', 5)], boundary: pos(t('f', 4)) };
+    const near = { items: [t('b', 8, 'legacy')], boundary: pos(t('d', 6)) };
+    for (const sources of [
+      [far, near],
+      [near, far],
+    ]) {
+      const page = mergePage(sources, 5);
+      expect(names(page)).toEqual(['a:mongodb', 'b:legacy']);
+      expect(decodeCursor(page.nextCursor!)).toEqual(pos(t('d', 6)));
+    }
+  });
 });
