@@ -1,0 +1,120 @@
+/**
+ * The per-user rate-limit counters (lib/db/rate-limits.ts) against the MongoDB test server, at fixed instants: the
+ * minute and day windows of each kind, a limit of 0 meaning none, what a refusal gives back, the counter documents'
+ * shape and expiry, the `closed` outage policy, and the erasure calls.
+ */
+import { Collection, MongoNetworkError } from 'mongodb';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { newUser } from '#support/auth.js';
+
+Object.assign(process.env, {
+  MONGODB_DB: `ansari_rate_windows_${process.pid}`,
+  RATE_LIMIT_TURNS_PER_MINUTE: '3',
+  RATE_LIMIT_TURNS_PER_DAY: '5',
+  RATE_LIMIT_WRITES_PER_MINUTE: '0',
+  RATE_LIMIT_WRITES_PER_DAY: '4',
+  RATE_LIMIT_ON_OUTAGE: 'closed',
+  DB_RETRY_BUDGET_MS: '300',
+});
+
+const { takeRateLimit, deleteRateLimitsOf, countRateLimitsOf, RATE_LIMITS } = await import('#lib/db/rate-limits.js');
+const { getDb, closeMongo } = await import('#lib/db/mongo.js');
+const { metrics } = await import('#lib/observability.js');
+
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+/** 10:00:30 UTC on a fixed day: half a minute into its window, 14 h into its day. */
+const DAY_START = Date.UTC(2026, 10, 30);
+const T0 = DAY_START + 10 * 3_600_000 + 30_000;
+
+const counters = async () => (await getDb()).collection<{ _id: string } & Record<string, unknown>>(RATE_LIMITS);
+const refusal = (p: Promise<void>) =>
+  p.then(
+    () => undefined,
+    (e: { status: number; message: string; headers: Record<string, string> }) => e,
+  );
+
+beforeAll(async () => {
+  await (await import('#lib/db/indexes.js')).ensureIndexes(await getDb());
+});
+afterAll(async () => {
+  await (await getDb()).dropDatabase();
+  await closeMongo();
+});
+
+describe('rate-limit windows', () => {
+  it('refuses past the minute, then past the day, saying which and until when, and gives refused units back', async () => {
+    const user = newUser();
+    for (let i = 0; i < 3; i++) await takeRateLimit(user, 'turns', T0);
+    const minute = await refusal(takeRateLimit(user, 'turns', T0));
+    expect(minute).toMatchObject({ status: 429, headers: { 'Retry-After': '30' } });
+    expect(minute!.message).toBe('Too many assistant replies: at most 3 per minute, please retry later');
+
+    // The next minute has room; the day's fifth turn is the last.
+    await takeRateLimit(user, 'turns', T0 + MINUTE);
+    await takeRateLimit(user, 'turns', T0 + MINUTE);
+    const day = await refusal(takeRateLimit(user, 'turns', T0 + 2 * MINUTE));
+    const untilMidnight = (DAY_START + DAY - (T0 + 2 * MINUTE)) / 1000;
+    expect(day).toMatchObject({ status: 429, headers: { 'Retry-After': String(untilMidnight) } });
+    expect(day!.message).toBe('Too many assistant replies: at most 5 per day, please retry later');
+
+    // One document for the user's day: the two refusals were given back, so it counts 5, 3 + 2 by minute.
+    const docs = await (await counters()).find({ user_id: user }).toArray();
+    expect(docs).toEqual([
+      {
+        _id: `turns:${user}:${DAY_START}`,
+        user_id: user,
+        day: 5,
+        m600: 3,
+        m601: 2,
+        m602: 0,
+        expires_at: new Date(DAY_START + DAY + MINUTE),
+      },
+    ]);
+    // A new day starts afresh.
+    await expect(takeRateLimit(user, 'turns', DAY_START + DAY)).resolves.toBeUndefined();
+  });
+
+  it('takes a limit of 0 as none: writes have a day limit only here', async () => {
+    const user = newUser();
+    for (let i = 0; i < 4; i++) await takeRateLimit(user, 'writes', T0);
+    const day = await refusal(takeRateLimit(user, 'writes', T0));
+    expect(day).toMatchObject({ status: 429 });
+    expect(day!.message).toBe('Too many changes: at most 4 per day, please retry later');
+    // Writes and turns are counted apart.
+    await expect(takeRateLimit(user, 'turns', T0)).resolves.toBeUndefined();
+  });
+
+  it('with the closed policy, refuses with 503 while the counters cannot be reached, and counts it', async () => {
+    const user = newUser();
+    const failing = vi.spyOn(Collection.prototype, 'findOneAndUpdate').mockRejectedValue(new MongoNetworkError('connection reset'));
+    const counted = vi.spyOn(metrics, 'addMetric');
+    try {
+      const refused = await refusal(takeRateLimit(user, 'turns', T0));
+      expect(refused).toMatchObject({ status: 503, message: 'Rate limiting temporarily unavailable, please retry' });
+      expect(counted).toHaveBeenCalledWith('RateLimitUnavailable', 'Count', 1);
+    } finally {
+      failing.mockRestore();
+      counted.mockRestore();
+    }
+    // Any other failure is not an outage: it propagates as it is.
+    const broken = vi.spyOn(Collection.prototype, 'findOneAndUpdate').mockRejectedValue(new TypeError('a bug'));
+    try {
+      await expect(takeRateLimit(user, 'turns', T0)).rejects.toThrow(TypeError);
+    } finally {
+      broken.mockRestore();
+    }
+  });
+
+  it("counts and deletes a user's counters, and only theirs", async () => {
+    const [user, other] = [newUser(), newUser()];
+    await takeRateLimit(user, 'turns', T0);
+    await takeRateLimit(user, 'writes', T0);
+    await takeRateLimit(user, 'writes', T0 + DAY);
+    await takeRateLimit(other, 'writes', T0);
+    expect(await countRateLimitsOf(user)).toBe(3);
+    expect(await deleteRateLimitsOf(user)).toBe(3);
+    expect(await countRateLimitsOf(user)).toBe(0);
+    expect(await countRateLimitsOf(other)).toBe(1);
+  });
+});
