@@ -2,9 +2,10 @@
  * The SQL of the legacy store: parameterised statements only, every thread read scoped to its owner.
  *
  * Times: the legacy columns are `TIMESTAMP` (without time zone) holding UTC wall-clock time. Every time is
- * selected as `x AT TIME ZONE 'UTC'` (a timestamptz; messages' as its epoch milliseconds), so `pg` returns the right
- * instant whatever the server's or this process's time zone. The list position is `updated_at` cut to milliseconds (`sort_at`): MongoDB and the
- * list cursor hold milliseconds, so a cursor taken from a legacy thread compares equal across both stores.
+ * selected as `x AT TIME ZONE 'UTC'` (a timestamptz; messages' as its epoch milliseconds), so `pg` returns the
+ * right instant whatever the server's or this process's time zone. The list position is `updated_at` cut to
+ * milliseconds (`sort_at`): MongoDB and the list cursor hold milliseconds, so a cursor taken from a legacy thread
+ * compares equal across both stores.
  */
 import type pg from 'pg';
 import type { Source } from '#lib/threads/types.js';

@@ -63,21 +63,28 @@ const conversation = () => [
   },
 ];
 
-/** A MongoDB copy of a legacy share, as the migration makes it (its UUID id kept); returns the id. */
-async function insertMigratedShare(userId: string, threadId: string): Promise<string> {
-  const id = randomUUID();
+/** A share document written directly, as the handlers would not make it; returns its id. */
+async function insertShareDoc(
+  userId: string,
+  threadId: string,
+  share: { id: string; createdAt: Date; expiresAt: Date | null; name: string },
+): Promise<string> {
   await (
     await sharesCollection()
   ).insertOne({
-    share_id: id,
+    share_id: share.id,
     thread_id: threadId,
     user_id: userId,
-    created_at: t0,
-    expires_at: null,
-    snapshot: { thread_name: 'migrated', initial_source: 'web', created_at: t0, updated_at: t0, messages: [] },
+    created_at: share.createdAt,
+    expires_at: share.expiresAt,
+    snapshot: { thread_name: share.name, initial_source: 'web', created_at: t0, updated_at: t0, messages: [] },
   });
-  return id;
+  return share.id;
 }
+
+/** A MongoDB copy of a legacy share, as the migration makes it (its UUID id kept); returns the id. */
+const insertMigratedShare = (userId: string, threadId: string) =>
+  insertShareDoc(userId, threadId, { id: randomUUID(), createdAt: t0, expiresAt: null, name: 'migrated' });
 
 async function insertThread(userId: string, over: Partial<ThreadDoc> = {}): Promise<ThreadDoc> {
   const doc: ThreadDoc = {
@@ -388,20 +395,13 @@ const revoke = async (token: string | undefined, shareId: string) =>
 
 const storedShare = async (shareId: string) => (await sharesCollection()).findOne({ share_id: shareId }, { projection: { _id: 0 } });
 
-async function insertExpiredShare(userId: string, threadId: string): Promise<string> {
-  const id = newShareId();
-  await (
-    await sharesCollection()
-  ).insertOne({
-    share_id: id,
-    thread_id: threadId,
-    user_id: userId,
-    created_at: new Date(Date.now() - 2 * DAY),
-    expires_at: new Date(Date.now() - 1000),
-    snapshot: { thread_name: 'old', initial_source: 'web', created_at: t0, updated_at: t0, messages: [] },
+const insertExpiredShare = (userId: string, threadId: string) =>
+  insertShareDoc(userId, threadId, {
+    id: newShareId(),
+    createdAt: new Date(Date.now() - 2 * DAY),
+    expiresAt: new Date(Date.now() - 1000),
+    name: 'old',
   });
-  return id;
-}
 
 describe('GET /api/v3/threads/{thread_id}/shares', () => {
   it('lists the owner’s active shares of the thread, newest first, with their public path', async () => {
