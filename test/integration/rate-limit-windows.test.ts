@@ -3,7 +3,7 @@
  * minute and day windows of each kind, a limit of 0 meaning none, what a refusal gives back, the counter documents'
  * shape and expiry, the `closed` outage policy, and the erasure calls.
  */
-import { Collection, MongoNetworkError } from 'mongodb';
+import { Collection, MongoNetworkError, MongoServerError } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { newUser } from '#support/auth.js';
 
@@ -19,7 +19,7 @@ Object.assign(process.env, {
 
 const { takeRateLimit, deleteRateLimitsOf, countRateLimitsOf, RATE_LIMITS } = await import('#lib/db/rate-limits.js');
 const { getDb, closeMongo } = await import('#lib/db/mongo.js');
-const { metrics } = await import('#lib/observability.js');
+const { logger, metrics, userRef } = await import('#lib/observability.js');
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -89,13 +89,18 @@ describe('rate-limit windows', () => {
     const user = newUser();
     const failing = vi.spyOn(Collection.prototype, 'findOneAndUpdate').mockRejectedValue(new MongoNetworkError('connection reset'));
     const counted = vi.spyOn(metrics, 'addMetric');
+    const warned = vi.spyOn(logger, 'warn');
     try {
       const refused = await refusal(takeRateLimit(user, 'turns', T0));
       expect(refused).toMatchObject({ status: 503, message: 'Rate limiting temporarily unavailable, please retry' });
       expect(counted).toHaveBeenCalledWith('RateLimitUnavailable', 'Count', 1);
+      // Retried within the budget under its operation's name, then reported once with the policy applied.
+      expect(warned).toHaveBeenCalledWith('database unavailable, giving up', { operation: 'limits.take', attempts: expect.any(Number) });
+      expect(warned).toHaveBeenCalledWith('rate-limit counters unavailable', { kind: 'turns', user: userRef(user), policy: 'closed' });
     } finally {
       failing.mockRestore();
       counted.mockRestore();
+      warned.mockRestore();
     }
     // Any other failure is not an outage: it propagates as it is.
     const broken = vi.spyOn(Collection.prototype, 'findOneAndUpdate').mockRejectedValue(new TypeError('a bug'));
@@ -104,6 +109,52 @@ describe('rate-limit windows', () => {
     } finally {
       broken.mockRestore();
     }
+  });
+
+  it('counts again when the first two requests of a day race to create its document', async () => {
+    const user = newUser();
+    // The losing upsert of the race is refused by the unique _id, having written nothing.
+    const raced = vi
+      .spyOn(Collection.prototype, 'findOneAndUpdate')
+      .mockRejectedValueOnce(new MongoServerError({ message: 'E11000 duplicate key error', code: 11000 }));
+    try {
+      await expect(takeRateLimit(user, 'writes', T0)).resolves.toBeUndefined();
+      expect(raced).toHaveBeenCalledTimes(2);
+    } finally {
+      raced.mockRestore();
+    }
+    expect(await (await counters()).findOne({ user_id: user })).toMatchObject({ day: 1, m600: 1 });
+  });
+
+  it('still refuses when giving the refused unit back fails, and logs it', async () => {
+    const user = newUser();
+    for (let i = 0; i < 3; i++) await takeRateLimit(user, 'turns', T0);
+    const real = Collection.prototype.findOneAndUpdate;
+    const giveBackFails = vi.spyOn(Collection.prototype, 'findOneAndUpdate').mockImplementation(function (
+      this: Collection,
+      ...args: never[]
+    ) {
+      const update = args[1] as { $inc: { day: number } };
+      if (update.$inc.day === -1) return Promise.reject(new MongoNetworkError('connection reset'));
+      return (real as (...a: never[]) => unknown).apply(this, args);
+    } as never);
+    const warned = vi.spyOn(logger, 'warn');
+    const info = vi.spyOn(logger, 'info');
+    try {
+      expect(await refusal(takeRateLimit(user, 'turns', T0))).toMatchObject({ status: 429 });
+      expect(warned).toHaveBeenCalledWith('database unavailable, giving up', {
+        operation: 'limits.giveBack',
+        attempts: expect.any(Number),
+      });
+      expect(warned).toHaveBeenCalledWith('giving back a refused rate-limit unit failed', { error: 'MongoNetworkError' });
+      expect(info).toHaveBeenCalledWith('rate limited', { kind: 'turns', window: 'minute', user: userRef(user) });
+    } finally {
+      giveBackFails.mockRestore();
+      warned.mockRestore();
+      info.mockRestore();
+    }
+    // The unit stays counted: the refusal was counted and not given back.
+    expect(await (await counters()).findOne({ user_id: user })).toMatchObject({ day: 4, m600: 4 });
   });
 
   it("counts and deletes a user's counters, and only theirs", async () => {
@@ -116,5 +167,21 @@ describe('rate-limit windows', () => {
     expect(await deleteRateLimitsOf(user)).toBe(3);
     expect(await countRateLimitsOf(user)).toBe(0);
     expect(await countRateLimitsOf(other)).toBe(1);
+
+    // Each call is retried under its own operation's name.
+    const warned = vi.spyOn(logger, 'warn');
+    const down = [
+      vi.spyOn(Collection.prototype, 'deleteMany').mockRejectedValue(new MongoNetworkError('connection reset')),
+      vi.spyOn(Collection.prototype, 'countDocuments').mockRejectedValue(new MongoNetworkError('connection reset')),
+    ];
+    try {
+      await expect(deleteRateLimitsOf(other)).rejects.toBeInstanceOf(MongoNetworkError);
+      await expect(countRateLimitsOf(other)).rejects.toBeInstanceOf(MongoNetworkError);
+      expect(
+        warned.mock.calls.filter(([m]) => m === 'database unavailable, giving up').map(([, f]) => (f as { operation: string }).operation),
+      ).toEqual(['erase.limits', 'erase.limits.count']);
+    } finally {
+      for (const spy of [warned, ...down]) spy.mockRestore();
+    }
   });
 });

@@ -116,8 +116,10 @@ describe('withDbRetry', () => {
     expect(failing).toHaveBeenCalledTimes(1);
   });
 
-  it('retries transient failures, numbering the attempts, until one answers', async () => {
+  it('retries transient failures, numbering the attempts, until one answers, and logs each retry', async () => {
     vi.spyOn(Math, 'random').mockReturnValue(0);
+    const { logger } = await import('#lib/observability.js');
+    const warned = vi.spyOn(logger, 'warn');
     let calls = 0;
     const op = vi.fn(async (attempt: number) => {
       if (calls++ < 2) throw transient();
@@ -125,6 +127,9 @@ describe('withDbRetry', () => {
     });
     await expect(withDbBudget(() => withDbRetry('t.flaky', op), Date.now(), 5_000)).resolves.toBe(2);
     expect(op.mock.calls.map(([a]) => a)).toEqual([0, 1, 2]);
+    expect(warned.mock.calls).toEqual(
+      [1, 2].map((attempt) => ['transient database error, retrying', { operation: 't.flaky', attempt, error: 'MongoNetworkError' }]),
+    );
   });
 
   // Backoff is 100 ms doubling per attempt, times 0.5-1 of jitter; no retry starts when its wait would end past the budget.
@@ -133,10 +138,36 @@ describe('withDbRetry', () => {
     ['the longest jitter (100, 200, 400 ms, then 800 would end past 1 s)', 0.999, 4],
   ])('gives up within the budget with %s, throwing the last failure', async (_what, random, attempts) => {
     vi.spyOn(Math, 'random').mockReturnValue(random);
+    const { logger } = await import('#lib/observability.js');
+    const warned = vi.spyOn(logger, 'warn');
     const failure = transient();
     const op = vi.fn(async () => Promise.reject(failure));
     await expect(withDbBudget(() => withDbRetry('t.down', op), Date.now(), 1_000)).rejects.toBe(failure);
     expect(op).toHaveBeenCalledTimes(attempts);
+    expect(warned).toHaveBeenLastCalledWith('database unavailable, giving up', { operation: 't.down', attempts });
+  });
+
+  it('starts no retry whose wait would end exactly at the deadline, and no attempt with 0 ms left', async () => {
+    // The clock stands still, so the budget's end is exact: the first wait (50 ms with the shortest jitter) ends on it.
+    vi.spyOn(Date, 'now').mockReturnValue(1_000_000);
+    vi.spyOn(Math, 'random').mockReturnValue(0);
+    const failure = transient();
+    const op = vi.fn(async () => Promise.reject(failure));
+    await expect(withDbBudget(() => withDbRetry('t.edge', op), 1_000_000, 50)).rejects.toBe(failure);
+    expect(op).toHaveBeenCalledTimes(1);
+    const late = vi.fn(async () => 'too late');
+    await expect(withDbBudget(() => withDbRetry('t.none', late), 1_000_000, 0)).rejects.toEqual(new DatabaseTimeoutError('t.none'));
+    expect(late).not.toHaveBeenCalled();
+  });
+
+  it('leaves no deadline timer behind once an operation answers', async () => {
+    vi.useFakeTimers();
+    try {
+      await expect(withDbBudget(() => withDbRetry('t.quick', async () => 'answer'), Date.now(), 5_000)).resolves.toBe('answer');
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('caps the backoff at 2 s (1 s with the shortest jitter), and counts each retry in the DbRetries metric', async () => {
