@@ -12,8 +12,8 @@
  *   unchanged one is left alone, so a second run writes nothing. A thread deleted in SQL while its batch was in
  *   flight has its fresh copy removed again.
  * - Pipelined: the next batch is read (one keyset query on the list-order index, its messages, its MongoDB copies)
- *   and converted while the current one is inserted and the previous one confirmed (threads deleted meanwhile
- *   undone, checkpoint), so at most three batches are in memory.
+ *   and converted while two are written (one's documents built and sent while the other's insert is on the server)
+ *   and the one before confirmed (threads deleted meanwhile undone, checkpoint), so at most four batches are in memory.
  * - Resumable: threads are walked in list order (most recently used first) and a checkpoint (checkpoint.ts)
  *   records each written batch; a run continues an unfinished one (`restart` ignores it). The documents a batch
  *   inserts carry the run id, pass and batch number, so batches written but not checkpointed before a crash are
@@ -270,8 +270,9 @@ async function confirmStage(w: Walk, x: Written): Promise<void> {
 }
 
 /**
- * One pass over a scope, as a pipeline: the next batch is read while the current one is inserted, and the
- * previous one is confirmed; at most three batches are in memory.
+ * One pass over a scope, as a pipeline: the next batch is read while two are written (a batch's documents are built
+ * and sent while the previous batch's insert is still on the server), and written batches are confirmed in order,
+ * each after its own write answered; at most four batches are in memory.
  */
 async function walk(w: Walk, scope: { since?: Date; threadId?: string }): Promise<Counts> {
   w.pass = noCounts();
@@ -279,19 +280,31 @@ async function walk(w: Walk, scope: { since?: Date; threadId?: string }): Promis
   const quiet = <T>(p: Promise<T>) => (p.catch(() => undefined), p);
   const read = (after: LegacyPosition | undefined) => quiet(readBatch(w.db, scope, after, w.batchSize));
   let next = read(w.state.position);
+  let writing: Promise<Written> | undefined;
   let confirming: Promise<void> | undefined;
+  /** Waits for a write to answer, then starts its confirmation once the previous confirmation has ended. */
+  const confirmWhenWritten = async (write: Promise<Written> | undefined) => {
+    if (!write) return;
+    const written = await write;
+    if (confirming) await confirming;
+    confirming = quiet(confirmStage(w, written));
+  };
   try {
     for (;;) {
       const batch = await next;
       if (batch.items.length === 0) break;
       if (batch.full) next = read(batch.last);
-      const written = await insertStage(w, batch);
-      if (confirming) await confirming;
-      confirming = quiet(confirmStage(w, written));
+      const previous = writing;
+      writing = quiet(insertStage(w, batch));
+      await confirmWhenWritten(previous);
       if (!batch.full) break;
     }
+    const last = writing;
+    writing = undefined;
+    await confirmWhenWritten(last);
   } finally {
-    // A failure leaves the previous batch confirmed (or failing on its own), never half recorded.
+    // A failure leaves no write running and earlier batches confirmed (or failing on their own), never half recorded.
+    await writing?.catch(() => undefined);
     if (confirming) await confirming;
   }
   return w.pass;
