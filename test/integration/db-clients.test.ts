@@ -134,6 +134,17 @@ describe('the legacy PostgreSQL pool', () => {
     await closeLegacyPool();
   });
 
+  it('is ended by closing it, and made again after; closing with none is harmless', async () => {
+    secretsSay({ LEGACY_DATABASE_URL: A });
+    const pool = getLegacyPool();
+    await closeLegacyPool();
+    expect(pool.ending).toBe(true);
+    await expect(closeLegacyPool()).resolves.toBeUndefined();
+    const again = getLegacyPool();
+    expect(again).not.toBe(pool);
+    await closeLegacyPool();
+  });
+
   it('logs an idle client losing its connection instead of crashing', async () => {
     secretsSay({ LEGACY_DATABASE_URL: A });
     const warn = vi.spyOn(logger, 'warn');
