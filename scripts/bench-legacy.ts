@@ -8,13 +8,14 @@
  * by a child process (PostgreSQL's work then runs beside this process, but on one WASM session); MongoDB from
  * MONGODB_URI or a test server it starts.
  *  1. Throughput: rounds of {`migrateLegacy` end to end (restart, empty MongoDB), a bare `insertMany` of the same
- *     documents in batches of 100 (only the inserts timed)}, in random order each round; messages/s as median,
+ *     documents in batches of the same size (only the inserts timed)}, in random order each round; messages/s as median,
  *     quartiles and run count, the per-round ratio, and the peak RSS of this process during the migrations.
  *  2. The list (`GET /threads?limit=20`) of users with 3,000 threads each: before the migration (all in SQL),
  *     during it (half copied), after it (all copied, the user marked), and a MongoDB-only user; cases in random order
  *     each round, with the SQL queries each request made, and get-thread from SQL vs MongoDB.
  * Sizes: BENCH_LEGACY_USERS (2000), BENCH_LEGACY_THREADS (10 per user), BENCH_LEGACY_ROWS (20 per thread),
- * BENCH_LEGACY_ROUNDS (5), BENCH_LIST_THREADS (3000), BENCH_LIST_ROUNDS (30).
+ * BENCH_LEGACY_ROUNDS (5), BENCH_LEGACY_BATCH (100 threads a batch, documents an insertMany), BENCH_LIST_THREADS (3000),
+ * BENCH_LIST_ROUNDS (30).
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -37,6 +38,8 @@ const ROUNDS = env('BENCH_LEGACY_ROUNDS', 5);
 const LIST_THREADS = env('BENCH_LIST_THREADS', 3000);
 const LIST_ROUNDS = env('BENCH_LIST_ROUNDS', 30);
 const PG_PORT = env('BENCH_PG_PORT', 5111);
+/** Threads per migration batch, and documents per bare insertMany: the same on both sides. */
+const BATCH = env('BENCH_LEGACY_BATCH', 100);
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const mb = (bytes: number) => `${fmt(bytes / 1024 / 1024)} MB`;
@@ -101,16 +104,16 @@ async function main(): Promise<void> {
 
   // 1. Throughput. A first run makes the documents the bare inserts replay.
   await reset();
-  const first = await migrateLegacy({ batchSize: 100 });
+  const first = await migrateLegacy({ batchSize: BATCH });
   const source = db.collection('bench_source');
   await source.deleteMany({});
   let copying = [];
   for await (const d of db
     .collection('threads')
     .find({}, { projection: { _id: 0 } })
-    .batchSize(100)) {
+    .batchSize(BATCH)) {
     copying.push(d);
-    if (copying.length === 100) {
+    if (copying.length === BATCH) {
       await source.insertMany(copying);
       copying = [];
     }
@@ -130,10 +133,11 @@ async function main(): Promise<void> {
       if (which === 'migration') {
         await bare.drop().catch(() => undefined);
         await reset();
-        const r = await migrateLegacy({ batchSize: 100, restart: true });
+        const r = await migrateLegacy({ batchSize: BATCH, restart: true });
         if (r.inserted !== first.inserted) throw new Error(`migration inserted ${r.inserted}, expected ${first.inserted}`);
         migration.push({ rate: (r.messages * 1000) / r.elapsedMs, ms: r.elapsedMs, rss: peak });
         results.migration = (r.messages * 1000) / r.elapsedMs;
+        log(`round ${round + 1}/${ROUNDS} migration steps (ms): ${JSON.stringify({ ...r.timings, total: r.elapsedMs })}`);
       } else {
         // One copy of the data besides the source at a time: the in-memory test server holds everything in its heap.
         await reset();
@@ -141,12 +145,12 @@ async function main(): Promise<void> {
         await bare.createIndexes(INDEXES.threads!);
         let ms = 0;
         let messages = 0;
-        const cursor = source.find({}, { projection: { _id: 0 } }).batchSize(100);
+        const cursor = source.find({}, { projection: { _id: 0 } }).batchSize(BATCH);
         let docs = [];
         for await (const d of cursor) {
           docs.push(d);
           messages += (d.messages as unknown[]).length;
-          if (docs.length === 100) {
+          if (docs.length === BATCH) {
             const t = performance.now();
             await bare.insertMany(docs, { ordered: false });
             ms += performance.now() - t;
@@ -167,7 +171,7 @@ async function main(): Promise<void> {
     ratios.push(results.migration! / results.bare!);
   }
   table(
-    `Migration throughput: ${fmt(first.inserted)} threads, ${fmt(first.messages)} messages (${fmt(SHAPE.users)} users), batches of 100; ` +
+    `Migration throughput: ${fmt(first.inserted)} threads, ${fmt(first.messages)} messages (${fmt(SHAPE.users)} users), batches of ${BATCH}; ` +
       `median [quartiles] n=runs, rounds in random order`,
     ['case', 'messages/s', 'seconds', 'peak RSS of this process'],
     [
@@ -223,7 +227,7 @@ async function main(): Promise<void> {
       ],
     })),
   );
-  await migrateLegacy({ batchSize: 100 });
+  await migrateLegacy({ batchSize: BATCH });
   // Before: nothing of this user copied; during: the older half not yet; neither is marked. The others' marks settled.
   const threads = db.collection('threads');
   await threads.deleteMany({ user_id: users.before });
