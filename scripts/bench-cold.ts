@@ -5,7 +5,8 @@
  * (scripts/support/cold-runner.cjs). The floor of each is a fresh process that loads only the mongodb driver
  * (bundled with the same esbuild settings), connects and sends the same commands (scripts/support/cold-floor.ts).
  * Goals (issue 12): first answer <= 1.5x the floor's; each bundle <= 1.25 MiB, add-message <= 1.75 MiB.
- * COLD_FUNCTIONS (comma-separated serverless.yml names) keeps only those functions' rows.
+ * COLD_FUNCTIONS (comma-separated serverless.yml names) keeps only those functions' rows; COLD_SKIP_PACKAGE=1 reuses the
+ * last package; COLD_CPU_PROF_DIR writes a CPU profile of every process there.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -82,7 +83,9 @@ function coldRun(spec: object, env: NodeJS.ProcessEnv, dir: string): Promise<Sam
   const file = path.join(dir, `spec-${randomUUID()}.json`);
   writeFileSync(file, JSON.stringify(spec));
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'scripts/support/cold-runner.cjs'), file], {
+    // COLD_CPU_PROF_DIR: each process writes a V8 CPU profile there (where a cold start spends its time).
+    const prof = process.env.COLD_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.COLD_CPU_PROF_DIR}`] : [];
+    const child = spawn(process.execPath, [...prof, path.join(ROOT, 'scripts/support/cold-runner.cjs'), file], {
       env,
       stdio: ['ignore', 'ignore', 'pipe'],
     });
