@@ -132,11 +132,11 @@ describe('rate-limit windows', () => {
     const real = Collection.prototype.findOneAndUpdate;
     const giveBackFails = vi.spyOn(Collection.prototype, 'findOneAndUpdate').mockImplementation(function (
       this: Collection,
-      ...args: never[]
+      ...args: unknown[]
     ) {
       const update = args[1] as { $inc: { day: number } };
       if (update.$inc.day === -1) return Promise.reject(new MongoNetworkError('connection reset'));
-      return (real as (...a: never[]) => unknown).apply(this, args);
+      return (real as (...a: unknown[]) => unknown).apply(this, args);
     } as never);
     const warned = vi.spyOn(logger, 'warn');
     const info = vi.spyOn(logger, 'info');
