@@ -5,7 +5,7 @@
 import { errorResponse } from '#lib/http/contract.js';
 import { withStreamingHttp } from '#lib/http/middleware.js';
 import { addMessage } from '#lib/services/messages.js';
-import { MessageSchema, ReplyEventSchema, ReplyTextSchema } from '#lib/services/responses.js';
+import { responseSchemas } from '#lib/services/responses.js';
 import { AddMessageBody, ThreadPathSchema } from '#lib/services/schemas.js';
 import { messageView } from '#lib/threads/views.js';
 
@@ -15,18 +15,21 @@ const doc = {
   description:
     'Stores the message; with `respond` (the default) the assistant answers and the reply streams back as it is written: display text by default, one `ReplyEvent` JSON object per line with `Accept: application/x-ndjson`. A failure mid-stream stores the partial answer (`interrupted`) and ends the body with a notice (an `error` event in NDJSON).',
   tags: ['messages'],
-  responses: {
-    200: {
-      description: 'The reply, streamed',
-      stream: { 'text/plain': ReplyTextSchema, 'application/x-ndjson': ReplyEventSchema },
-      headers: { 'X-Message-Id': true, 'X-Reply-Message-Id': true },
-    },
-    201: { description: 'Stored without a reply (`respond: false`)', body: MessageSchema },
-    404: errorResponse('No such thread of the caller'),
-    409: errorResponse('A reply is being written in this thread; try again when it has finished'),
-    502: errorResponse('The model failed before the reply began (the user message stays stored)'),
-    503: errorResponse('The database or the model is unavailable; retry after `Retry-After`', { 'Retry-After': true }),
-    504: errorResponse('The model did not answer in time (the user message stays stored)'),
+  responses: () => {
+    const s = responseSchemas();
+    return {
+      200: {
+        description: 'The reply, streamed',
+        stream: { 'text/plain': s.ReplyTextSchema, 'application/x-ndjson': s.ReplyEventSchema },
+        headers: { 'X-Message-Id': true, 'X-Reply-Message-Id': true },
+      },
+      201: { description: 'Stored without a reply (`respond: false`)', body: s.MessageSchema },
+      404: errorResponse('No such thread of the caller'),
+      409: errorResponse('A reply is being written in this thread; try again when it has finished'),
+      502: errorResponse('The model failed before the reply began (the user message stays stored)'),
+      503: errorResponse('The database or the model is unavailable; retry after `Retry-After`', { 'Retry-After': true }),
+      504: errorResponse('The model did not answer in time (the user message stays stored)'),
+    };
   },
 };
 

@@ -4,7 +4,7 @@
  */
 import { withHttp } from '#lib/http/middleware.js';
 import { eraseUserData } from '#lib/services/account.js';
-import { EraseResultSchema } from '#lib/services/responses.js';
+import { responseSchemas } from '#lib/services/responses.js';
 
 const doc = {
   operationId: 'eraseThreads',
@@ -12,7 +12,10 @@ const doc = {
   description:
     'Deletes every thread of the caller in both stores (overflow chunks and legacy SQL rows included), every share they created and their rate-limit counters. A call clears up to 2,000 threads: while `complete` is false, call again. Idempotent; the app calls it before deleting the account.',
   tags: ['account'],
-  responses: { 200: { description: 'What this call removed', body: EraseResultSchema } },
+  responses: () => {
+    const s = responseSchemas();
+    return { 200: { description: 'What this call removed', body: s.EraseResultSchema } };
+  },
 };
 
 export const handler = withHttp({ route: 'DELETE /threads', doc }, async ({ userId }) => ({

@@ -5,7 +5,7 @@
 import { errorResponse } from '#lib/http/contract.js';
 import { withStreamingHttp } from '#lib/http/middleware.js';
 import { exportThreads } from '#lib/services/export.js';
-import { ExportMarkdownSchema, ThreadSchema } from '#lib/services/responses.js';
+import { responseSchemas } from '#lib/services/responses.js';
 import { ExportThreadsQuery } from '#lib/services/schemas.js';
 
 const ROUTE = 'GET /threads/export';
@@ -16,13 +16,16 @@ const doc = {
   description:
     'Streams every thread of the caller, newest first, as a download: NDJSON with one `Thread` per line, each as `GET /threads/{thread_id}` gives it, or with `?format=markdown` one readable Markdown document. A failure after the download began cuts it off.',
   tags: ['account'],
-  responses: {
-    200: {
-      description: 'The threads, streamed',
-      stream: { 'application/x-ndjson': ThreadSchema, 'text/markdown': ExportMarkdownSchema },
-      headers: { 'Content-Disposition': true },
-    },
-    503: errorResponse('A database is unavailable; retry after `Retry-After`', { 'Retry-After': true }),
+  responses: () => {
+    const s = responseSchemas();
+    return {
+      200: {
+        description: 'The threads, streamed',
+        stream: { 'application/x-ndjson': s.ThreadSchema, 'text/markdown': s.ExportMarkdownSchema },
+        headers: { 'Content-Disposition': true },
+      },
+      503: errorResponse('A database is unavailable; retry after `Retry-After`', { 'Retry-After': true }),
+    };
   },
 };
 

@@ -1,7 +1,7 @@
 /** GET /api/v3/share/{share_id}: public, no login; any Authorization header is ignored. */
 import { errorResponse } from '#lib/http/contract.js';
 import { withHttp } from '#lib/http/middleware.js';
-import { AnySharedThreadSchema } from '#lib/services/responses.js';
+import { responseSchemas } from '#lib/services/responses.js';
 import { SharePath, ShareQuery } from '#lib/services/schemas.js';
 import { readShare } from '#lib/services/shares.js';
 import { messagesView } from '#lib/threads/views.js';
@@ -15,13 +15,16 @@ const doc = {
   description:
     '`id` is a `share_id`. No login: an `Authorization` header is ignored. Messages in block form, or display messages with `format=text`; no owner, thread id or feedback.',
   tags: ['shares'],
-  responses: {
-    200: {
-      description: 'The shared thread',
-      body: AnySharedThreadSchema,
-      headers: { 'Cache-Control': true, 'X-Robots-Tag': true },
-    },
-    404: errorResponse('Unknown, malformed, expired or revoked share (`Cache-Control: no-store`)'),
+  responses: () => {
+    const s = responseSchemas();
+    return {
+      200: {
+        description: 'The shared thread',
+        body: s.AnySharedThreadSchema,
+        headers: { 'Cache-Control': true, 'X-Robots-Tag': true },
+      },
+      404: errorResponse('Unknown, malformed, expired or revoked share (`Cache-Control: no-store`)'),
+    };
   },
 };
 

@@ -1,7 +1,7 @@
 /** GET /api/v3/threads/{thread_id}: one thread with its messages (blocks, or ?format=text). */
 import { errorResponse } from '#lib/http/contract.js';
 import { withHttp } from '#lib/http/middleware.js';
-import { AnyThreadSchema } from '#lib/services/responses.js';
+import { responseSchemas } from '#lib/services/responses.js';
 import { GetThreadQuery, ThreadPathSchema } from '#lib/services/schemas.js';
 import { getThread } from '#lib/services/threads.js';
 import { textPageView, threadView } from '#lib/threads/views.js';
@@ -12,9 +12,12 @@ const doc = {
   description:
     'Messages oldest first, in block form (`Thread`) or, with `format=text`, as display messages (`TextThread`, one per reply). `limit` gives the most recent messages, `before` those older than a message id.',
   tags: ['threads'],
-  responses: {
-    200: { description: 'The thread', body: AnyThreadSchema },
-    404: errorResponse('No such thread of the caller, or an unknown `before` id'),
+  responses: () => {
+    const s = responseSchemas();
+    return {
+      200: { description: 'The thread', body: s.AnyThreadSchema },
+      404: errorResponse('No such thread of the caller, or an unknown `before` id'),
+    };
   },
 };
 

@@ -1,7 +1,7 @@
 /** GET /api/v3/threads/{thread_id}/shares: the caller's active shares of the thread, newest first. */
 import { errorResponse } from '#lib/http/contract.js';
 import { withHttp } from '#lib/http/middleware.js';
-import { ShareListSchema } from '#lib/services/responses.js';
+import { responseSchemas } from '#lib/services/responses.js';
 import { ThreadPathSchema } from '#lib/services/schemas.js';
 import { listShares } from '#lib/services/shares.js';
 
@@ -10,9 +10,12 @@ const doc = {
   summary: 'List the caller’s shares of a thread',
   description: 'Unexpired shares, newest first; also after the thread was deleted (to revoke them). Legacy SQL shares are not listed.',
   tags: ['shares'],
-  responses: {
-    200: { description: 'The shares (`[]` when none)', body: ShareListSchema },
-    404: errorResponse('The caller has neither the thread nor a share of it'),
+  responses: () => {
+    const s = responseSchemas();
+    return {
+      200: { description: 'The shares (`[]` when none)', body: s.ShareListSchema },
+      404: errorResponse('The caller has neither the thread nor a share of it'),
+    };
   },
 };
 

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import document from '#docs/openapi.json' with { type: 'json' };
 import { withHttp } from '#lib/http/middleware.js';
-import { OpenApiDocumentSchema } from '#lib/services/responses.js';
+import { responseSchemas } from '#lib/services/responses.js';
 
 // The document changes only with a deployment: browsers and CDNs may keep it a while, then revalidate by ETag.
 const ETAG = `"${createHash('sha256').update(JSON.stringify(document)).digest('base64url').slice(0, 27)}"`;
@@ -13,9 +13,12 @@ const doc = {
   summary: 'This document',
   description: 'The OpenAPI 3.1 document of this API. No login.',
   tags: ['meta'],
-  responses: {
-    200: { description: 'The document', body: OpenApiDocumentSchema, headers: { 'Cache-Control': true, ETag: true } },
-    304: { description: 'Not modified (`If-None-Match` matched)', headers: { 'Cache-Control': true, ETag: true } },
+  responses: () => {
+    const s = responseSchemas();
+    return {
+      200: { description: 'The document', body: s.OpenApiDocumentSchema, headers: { 'Cache-Control': true, ETag: true } },
+      304: { description: 'Not modified (`If-None-Match` matched)', headers: { 'Cache-Control': true, ETag: true } },
+    };
   },
 };
 

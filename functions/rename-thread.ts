@@ -1,7 +1,7 @@
 /** POST /api/v3/threads/{thread_id}/name: set the thread's name (trimmed, at most 100 characters). */
 import { errorResponse } from '#lib/http/contract.js';
 import { withHttp } from '#lib/http/middleware.js';
-import { ThreadSummarySchema } from '#lib/services/responses.js';
+import { responseSchemas } from '#lib/services/responses.js';
 import { RenameThreadBody, ThreadPathSchema } from '#lib/services/schemas.js';
 import { renameThread } from '#lib/services/threads.js';
 import { summaryView } from '#lib/threads/views.js';
@@ -11,7 +11,10 @@ const doc = {
   summary: 'Rename a thread',
   description: 'The name is trimmed and cut to 100 characters; blank is a 400. A legacy thread is renamed in SQL.',
   tags: ['threads'],
-  responses: { 200: { description: 'The renamed thread', body: ThreadSummarySchema }, 404: errorResponse('No such thread of the caller') },
+  responses: () => {
+    const s = responseSchemas();
+    return { 200: { description: 'The renamed thread', body: s.ThreadSummarySchema }, 404: errorResponse('No such thread of the caller') };
+  },
 };
 
 export const handler = withHttp(

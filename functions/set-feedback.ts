@@ -2,7 +2,7 @@
 import { errorResponse } from '#lib/http/contract.js';
 import { withHttp } from '#lib/http/middleware.js';
 import { setFeedback } from '#lib/services/feedback.js';
-import { FeedbackSchema } from '#lib/services/responses.js';
+import { responseSchemas } from '#lib/services/responses.js';
 import { FeedbackBody, MessagePathSchema } from '#lib/services/schemas.js';
 
 const doc = {
@@ -11,9 +11,12 @@ const doc = {
   description:
     'Replaces earlier feedback (`created_at` stays the first time). `message_id` is any id the API gives out: a stored id, a `format=text` reply id, `X-Reply-Message-Id`. A user message is a 400.',
   tags: ['feedback'],
-  responses: {
-    200: { description: 'The stored feedback', body: FeedbackSchema },
-    404: errorResponse('No such thread of the caller, or no such message'),
+  responses: () => {
+    const s = responseSchemas();
+    return {
+      200: { description: 'The stored feedback', body: s.FeedbackSchema },
+      404: errorResponse('No such thread of the caller, or no such message'),
+    };
   },
 };
 

@@ -1,7 +1,7 @@
 /** POST /api/v3/share/{thread_id}: a frozen, public snapshot of the caller's thread. */
 import { errorResponse } from '#lib/http/contract.js';
 import { withHttp } from '#lib/http/middleware.js';
-import { ShareCreatedSchema } from '#lib/services/responses.js';
+import { responseSchemas } from '#lib/services/responses.js';
 import { ShareThreadBody, ShareThreadPath } from '#lib/services/schemas.js';
 import { createShare } from '#lib/services/shares.js';
 
@@ -11,10 +11,13 @@ const doc = {
   description:
     '`id` is the caller’s thread id. A frozen copy of the thread as it is now, readable by anyone with its `share_id`; each call makes a new share. The body is optional.',
   tags: ['shares'],
-  responses: {
-    201: { description: 'The share', body: ShareCreatedSchema },
-    404: errorResponse('No such thread of the caller'),
-    413: errorResponse('Body over 256 KiB, or a thread too large to copy into one share'),
+  responses: () => {
+    const s = responseSchemas();
+    return {
+      201: { description: 'The share', body: s.ShareCreatedSchema },
+      404: errorResponse('No such thread of the caller'),
+      413: errorResponse('Body over 256 KiB, or a thread too large to copy into one share'),
+    };
   },
 };
 

@@ -35,8 +35,11 @@ export interface RouteDoc {
   summary: string;
   description?: string;
   tags: string[];
-  /** The route's own answers; the composition's (auth, validation, limits, failures) are added by `responsesOf`. */
-  responses: Record<number, ResponseDoc>;
+  /**
+   * The route's own answers; the composition's (auth, validation, limits, failures) are added by `responsesOf`. A
+   * function of them when they use the response schemas, which are built only when asked for.
+   */
+  responses: Record<number, ResponseDoc> | (() => Record<number, ResponseDoc>);
 }
 
 const ErrorBody = z.strictObject({ detail: z.string() });
@@ -70,7 +73,8 @@ interface ComposedRoute {
 export function responsesOf(spec: ComposedRoute): Record<number, ResponseDoc> {
   const method = spec.route.split(' ')[0];
   const authenticated = spec.auth !== false;
-  const out: Record<number, ResponseDoc> = { ...spec.doc.responses };
+  const own = spec.doc.responses;
+  const out: Record<number, ResponseDoc> = { ...(typeof own === 'function' ? own() : own) };
   const add = (status: number, doc: ResponseDoc) => {
     out[status] ??= doc;
   };
