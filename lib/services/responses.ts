@@ -242,7 +242,7 @@ function build() {
   };
 }
 
-export type ResponseSchemas = ReturnType<typeof build>;
+type ResponseSchemas = ReturnType<typeof build>;
 let built: ResponseSchemas | undefined;
 /** Every response schema, built (and named in the registry) on the first call. */
 export const responseSchemas = (): ResponseSchemas => (built ??= build());

@@ -15,6 +15,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ServiceUnavailableError } from '#lib/errors.js';
 import { classifyDependencyError, DatabaseTimeoutError, isDuplicateKey, isTransientDependencyError } from '#lib/db/faults.js';
 import { unsafeKey } from '#lib/db/keys.js';
+import { logger, metrics } from '#lib/observability.js';
 import { withDbBudget, withDbRetry } from '#lib/db/retry.js';
 
 class WaitQueueTimeout extends MongoError {
@@ -118,7 +119,6 @@ describe('withDbRetry', () => {
 
   it('retries transient failures, numbering the attempts, until one answers, and logs each retry', async () => {
     vi.spyOn(Math, 'random').mockReturnValue(0);
-    const { logger } = await import('#lib/observability.js');
     const warned = vi.spyOn(logger, 'warn');
     let calls = 0;
     const op = vi.fn(async (attempt: number) => {
@@ -138,7 +138,6 @@ describe('withDbRetry', () => {
     ['the longest jitter (100, 200, 400 ms, then 800 would end past 1 s)', 0.999, 4],
   ])('gives up within the budget with %s, throwing the last failure', async (_what, random, attempts) => {
     vi.spyOn(Math, 'random').mockReturnValue(random);
-    const { logger } = await import('#lib/observability.js');
     const warned = vi.spyOn(logger, 'warn');
     const failure = transient();
     const op = vi.fn(async () => Promise.reject(failure));
@@ -172,7 +171,6 @@ describe('withDbRetry', () => {
 
   it('caps the backoff at 2 s (1 s with the shortest jitter), and counts each retry in the DbRetries metric', async () => {
     vi.spyOn(Math, 'random').mockReturnValue(0);
-    const { metrics } = await import('#lib/observability.js');
     const counted = vi.spyOn(metrics, 'addMetric');
     const op = vi.fn(async () => Promise.reject(transient()));
     // Waits of 50, 100, 200, 400, 800, then 1000 (not 1600) ms fit in 3 s; the next 1000 would end past it.
