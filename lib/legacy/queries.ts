@@ -40,12 +40,6 @@ const THREAD_COLUMNS = `t.id::text AS thread_id, t.name, t.user_id::text AS user
        (COALESCE(t.created_at, t.updated_at, TIMESTAMP 'epoch') AT TIME ZONE 'UTC') AS created_at,
        (${SORT_AT} AT TIME ZONE 'UTC') AS updated_at`;
 
-/**
- * A column's instant as whole milliseconds since the epoch (a float8, which `pg` reads with parseFloat): the message
- * rows' times, the bulk of what a migration reads, skip `pg`'s timestamp text parser. Cut to milliseconds as a Date is.
- */
-const EPOCH_MS = (column: string) => `FLOOR(EXTRACT(EPOCH FROM (${column} AT TIME ZONE 'UTC')) * 1000)::float8`;
-
 /** A cursor instant as the UTC wall-clock `timestamp` the columns hold. */
 const AT_PARAM = (n: number) => `($${n}::timestamptz AT TIME ZONE 'UTC')`;
 
@@ -111,17 +105,26 @@ export async function selectThread(db: Queryable, userId: string, threadId: stri
 
 interface MessageRowWithThread extends Omit<LegacyMessageRow, 'created_at' | 'feedback'> {
   thread_id: string;
-  created_ms: number;
+  /**
+   * COALESCE(timestamp, created_at) in microseconds since the epoch (exact in a float8, which `pg` reads with
+   * parseFloat: the bulk of a migration's rows skip `pg`'s timestamp text parser), null when both are.
+   */
+  at_us: number | null;
   fb_class: string | null;
   fb_comment: string | null;
   fb_created_at: Date | null;
   fb_updated_at: Date | null;
 }
 
+/** The old backend's message order: `COALESCE(timestamp, created_at) NULLS FIRST, id`. */
+const byTimeThenId = (a: MessageRowWithThread, b: MessageRowWithThread) =>
+  (a.at_us ?? -Infinity) - (b.at_us ?? -Infinity) || a.id - b.id;
+
 /**
  * The message rows of some threads, in thread order (`timestamp`, then `id`, as the old backend read them), each
- * with its feedback (the latest row when a message has several, found by message id: a feedback row's own thread id
- * is not trusted). Rows are grouped by thread id. The feedback is one hash-joined set, not a lookup per message.
+ * with its feedback (the latest row when a message has several, found by message id through its index: a feedback
+ * row's own thread id is not trusted). Rows are grouped by thread id. The rows are sorted here, not by SQL: sorting
+ * wide rows (their content) cost the server more than the whole read (scripts/bench-legacy.ts).
  */
 export async function selectMessages(db: Queryable, threadIds: string[]): Promise<Map<string, LegacyMessageRow[]>> {
   const out = new Map<string, LegacyMessageRow[]>(threadIds.map((id) => [id, []]));
@@ -129,21 +132,23 @@ export async function selectMessages(db: Queryable, threadIds: string[]): Promis
   const { rows } = await db.query<MessageRowWithThread>(
     `SELECT m.id, m.thread_id::text AS thread_id, m.user_id::text AS user_id, m.role, m.content, m.tool_name,
             m.tool_details, m.ref_list,
-            ${EPOCH_MS(`COALESCE(m.timestamp, m.created_at, TIMESTAMP 'epoch')`)} AS created_ms,
+            (EXTRACT(EPOCH FROM COALESCE(m.timestamp, m.created_at)) * 1000000)::float8 AS at_us,
             f.class::text AS fb_class, f.comment AS fb_comment,
             (f.created_at AT TIME ZONE 'UTC') AS fb_created_at, (f.updated_at AT TIME ZONE 'UTC') AS fb_updated_at
        FROM messages m
-       LEFT JOIN (
-              SELECT DISTINCT ON (fb.message_id) fb.message_id, fb.class, fb.comment, fb.created_at, fb.updated_at
+       LEFT JOIN LATERAL (
+              SELECT fb.class, fb.comment, fb.created_at, fb.updated_at
                 FROM feedback fb
-               WHERE fb.message_id IN (SELECT id FROM messages WHERE thread_id = ANY($1::uuid[]))
-               ORDER BY fb.message_id, fb.updated_at DESC NULLS LAST, fb.id DESC) f ON f.message_id = m.id
-      WHERE m.thread_id = ANY($1::uuid[])
-      ORDER BY m.thread_id, COALESCE(m.timestamp, m.created_at) NULLS FIRST, m.id`,
+               WHERE fb.message_id = m.id
+               ORDER BY fb.updated_at DESC NULLS LAST, fb.id DESC
+               LIMIT 1) f ON true
+      WHERE m.thread_id = ANY($1::uuid[])`,
     [threadIds],
   );
+  rows.sort(byTimeThenId);
   for (const r of rows) {
-    const createdAt = new Date(r.created_ms);
+    // Whole milliseconds, as a Date holds them; a message without either time sorts first, at the epoch.
+    const createdAt = new Date(r.at_us === null ? 0 : Math.floor(r.at_us / 1000));
     const row: LegacyMessageRow = {
       id: r.id,
       role: r.role,
