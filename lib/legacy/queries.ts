@@ -117,8 +117,7 @@ interface MessageRowWithThread extends Omit<LegacyMessageRow, 'created_at' | 'fe
 }
 
 /** The old backend's message order: `COALESCE(timestamp, created_at) NULLS FIRST, id`. */
-const byTimeThenId = (a: MessageRowWithThread, b: MessageRowWithThread) =>
-  (a.at_us ?? -Infinity) - (b.at_us ?? -Infinity) || a.id - b.id;
+const byTimeThenId = (a: MessageRowWithThread, b: MessageRowWithThread) => (a.at_us ?? -Infinity) - (b.at_us ?? -Infinity) || a.id - b.id;
 
 /**
  * The message rows of some threads, in thread order (`timestamp`, then `id`, as the old backend read them), each
