@@ -235,8 +235,13 @@ export const mongoThreadStore: ThreadStore & {
           },
         },
       };
-      const res = await withDbRetry('threads.append', () => col.bulkWrite([append, ...naming], { ordered: true }));
-      if (res.matchedCount > 0) return true;
+      // One statement goes as a plain update: the driver's bulk machinery is code a cold start would load for nothing.
+      const matched = await withDbRetry('threads.append', async () =>
+        naming.length
+          ? (await col.bulkWrite([append, ...naming], { ordered: true })).matchedCount
+          : (await col.updateOne(append.updateOne.filter, append.updateOne.update)).matchedCount,
+      );
+      if (matched > 0) return true;
       // Not applied: already there (a retried append), thread gone or not owned, a reply writing, or no room.
       const already = await withDbRetry('threads.append.check', () =>
         col.countDocuments({ ...owned, 'messages.id': first.id }, { limit: 1 }),

@@ -108,9 +108,18 @@ export async function run(spec: FloorSpec): Promise<{ status: number; bytes: num
         .findOne({ share_id: spec.shareId }, { projection: { _id: 0, user_id: 0, thread_id: 0 } });
       break;
     case 'addMessage':
-      answer = await threads.updateOne(
-        { ...owned, 'messages.id': { $ne: message.id } },
-        { $push: { messages: { $each: [message] } }, $set: { updated_at: now }, $inc: { size_bytes: 100 } },
+      // A user message names an unnamed thread in the same command: the append, then the naming, one ordered update.
+      answer = await threads.bulkWrite(
+        [
+          {
+            updateOne: {
+              filter: { ...owned, 'messages.id': { $ne: message.id } },
+              update: { $push: { messages: { $each: [message] } }, $set: { updated_at: now }, $inc: { size_bytes: 100 } },
+            },
+          },
+          { updateOne: { filter: { ...owned, 'messages.id': message.id, name: null }, update: { $set: { name: 'What is zakat?' } } } },
+        ],
+        { ordered: true },
       );
       break;
     case 'addMessageReply': {
