@@ -1,8 +1,7 @@
 /** The container's Anthropic client (one per container, explicit timeout and retries). */
-import { BaseAnthropic } from '@anthropic-ai/sdk/client';
-import { Messages } from '@anthropic-ai/sdk/resources/messages/messages';
 import { assertModelKey, config } from '#lib/config.js';
 import { secret } from '#lib/secrets.js';
+import { BaseAnthropic, Messages } from './sdk.js';
 
 // Only the functions that talk to the model need its key: checked when this module loads, so add-message fails at
 // cold start with a clear message while the other functions run without it.

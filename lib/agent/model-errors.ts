@@ -1,6 +1,6 @@
 /** Model failures as client-safe upstream errors, and the reasons a turn stops early. */
-import { APIConnectionError, APIConnectionTimeoutError, APIError } from '@anthropic-ai/sdk/core/error';
 import { UpstreamError } from '#lib/errors.js';
+import { APIConnectionError, APIConnectionTimeoutError, APIError } from './sdk.js';
 
 /** Why a turn stopped early on our side (the AbortController's reason). */
 export type StopReason = 'client_gone' | 'deadline' | 'idle' | 'thread_gone' | 'storage_failed';
