@@ -318,17 +318,25 @@ const MIB = 1024 * 1024;
 for (const route of new Map(loadRoutes().map((r) => [r.name, r])).values()) {
   const zip = path.join(path.dirname(templateFile), `${route.name}.zip`); // the package the template came from
   const entries = execFileSync('unzip', ['-Z1', zip], { encoding: 'utf8' }).trim().split('\n');
-  const bundles = entries.filter((e) => e.endsWith('.cjs'));
-  check(bundles.length === 1 && !entries.some((e) => e.endsWith('.map')), `${route.name}.zip holds one bundle and no source map`);
-  const code = execFileSync('unzip', ['-p', zip, bundles[0] ?? ''], { maxBuffer: 64 * MIB });
-  const limit = route.streaming ? 1.75 * MIB : 1.25 * MIB;
-  check(code.length <= limit, `${route.name} bundle ${(code.length / 1024).toFixed(0)} KiB <= ${limit / MIB} MiB`);
-  // A minified bundle has few lines; an unminified one has tens of thousands. No map comment: nothing loads a map.
-  const text = code.toString('utf8');
+  // One bundle, and beside it only the vendor files it requires on first use (scripts/serverless/vendor-files.cjs).
+  const bundles = entries.filter((e) => e.endsWith('.cjs') && !e.includes('/vendor/'));
+  const vendors = entries.filter((e) => /^functions\/vendor\/[a-z-]+\.cjs$/.test(e));
   check(
-    text.split('\n').length < 2_000 && !text.includes('sourceMappingURL'),
-    `${route.name} bundle is minified, with no source map comment`,
+    bundles.length === 1 && bundles.length + vendors.length === entries.length,
+    `${route.name}.zip holds one bundle, vendor files (${vendors.map((v) => path.basename(v)).join(', ') || 'none'}) and nothing else`,
   );
+  const files = [...bundles, ...vendors].map((name) => ({ name, code: execFileSync('unzip', ['-p', zip, name], { maxBuffer: 64 * MIB }) }));
+  const size = files.reduce((n, f) => n + f.code.length, 0);
+  const limit = route.streaming ? 1.75 * MIB : 1.25 * MIB;
+  check(size <= limit, `${route.name} code (bundle and vendor files) ${(size / 1024).toFixed(0)} KiB <= ${limit / MIB} MiB`);
+  // A minified file has few lines; an unminified one has tens of thousands. No map comment: nothing loads a map.
+  for (const f of files) {
+    const text = f.code.toString('utf8');
+    check(
+      text.split('\n').length < 2_000 && !text.includes('sourceMappingURL'),
+      `${route.name} ${path.basename(f.name)} is minified, with no source map comment`,
+    );
+  }
 }
 
 console.log(failures ? `${failures} template check(s) failed` : 'template checks passed');
