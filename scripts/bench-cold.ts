@@ -34,6 +34,15 @@ const SMOKE = process.argv.includes('--smoke');
 const RUNS = SMOKE ? 1 : Math.max(15, Number(process.env.COLD_RUNS ?? 15));
 const MIB = 1024 * 1024;
 
+/** What one run acts on: the shared user, thread and share, unless the row makes its own before each run. */
+interface RunCtx {
+  user: string;
+  token: string;
+  threadId: string;
+  shareId: string;
+  messageId: string;
+}
+
 interface Case {
   /** Row name. */
   name: string;
@@ -41,7 +50,9 @@ interface Case {
   fn: string;
   floorRoute: string;
   handler: string;
-  event: (run: number) => unknown;
+  event: (ctx: RunCtx) => unknown;
+  /** Before each run, function's and floor's alike: what it needs afresh (a thread to delete, a share to revoke...). */
+  prepare?: () => Promise<Partial<RunCtx>>;
   /** Settings of this row only (the smoke's legacy row). */
   env?: NodeJS.ProcessEnv;
 }
@@ -191,97 +202,98 @@ async function main(): Promise<void> {
       messages: threads[0]!.messages,
     },
   });
-  const fresh = async () => {
-    const t = realisticThread(user, 0, 2);
-    await db.collection('threads').insertOne(t);
-    return t.thread_id;
-  };
-
-  const threadEvent = (method: string, suffix = '', body?: unknown) =>
-    apiEvent(method, `/api/v3/threads/${target}${suffix}`, token, { params: { thread_id: target }, body });
+  const messageId = threads[0]!.messages.find((m) => m.role === 'assistant')!.id;
+  const shared: RunCtx = { user, token, threadId: target, shareId, messageId };
+  const threadPath = (ctx: RunCtx, suffix = '') => `/api/v3/threads/${ctx.threadId}${suffix}`;
+  const threadEvent = (ctx: RunCtx, method: string, suffix = '', body?: unknown) =>
+    apiEvent(method, threadPath(ctx, suffix), ctx.token, { params: { thread_id: ctx.threadId }, body });
+  const feedbackEvent = (ctx: RunCtx, method: string, body?: unknown) =>
+    apiEvent(method, threadPath(ctx, `/messages/${ctx.messageId}/feedback`), ctx.token, {
+      params: { thread_id: ctx.threadId, message_id: ctx.messageId },
+      body,
+    });
+  const row = (name: string, fn: string, handler: string, event: Case['event'], more: Partial<Case> = {}): Case => ({
+    name,
+    fn,
+    floorRoute: fn,
+    handler,
+    event,
+    ...more,
+  });
   const cases: Case[] = [
-    {
-      name: 'listThreads',
-      fn: 'listThreads',
-      floorRoute: 'listThreads',
-      handler: 'list-threads',
-      event: () => apiEvent('GET', '/api/v3/threads', token),
-    },
-    { name: 'getThread', fn: 'getThread', floorRoute: 'getThread', handler: 'get-thread', event: () => threadEvent('GET') },
-    {
-      name: 'createThread',
-      fn: 'createThread',
-      floorRoute: 'createThread',
-      handler: 'create-thread',
-      event: () => apiEvent('POST', '/api/v3/threads', token, { body: {} }),
-    },
-    {
-      name: 'renameThread',
-      fn: 'renameThread',
-      floorRoute: 'renameThread',
-      handler: 'rename-thread',
-      event: () => threadEvent('POST', '/name', { name: 'Renamed' }),
-    },
-    { name: 'deleteThread', fn: 'deleteThread', floorRoute: 'deleteThread', handler: 'delete-thread', event: () => ({}) },
-    {
-      name: 'shareThread',
-      fn: 'shareThread',
-      floorRoute: 'shareThread',
-      handler: 'share-thread',
-      event: () => apiEvent('POST', `/api/v3/share/${target}`, token, { params: { id: target } }),
-    },
-    {
-      name: 'getShare',
-      fn: 'getShare',
-      floorRoute: 'getShare',
-      handler: 'get-share',
-      event: () => apiEvent('GET', `/api/v3/share/${shareId}`, '', { params: { id: shareId } }),
-    },
-    {
-      name: 'addMessage (respond: false)',
-      fn: 'addMessage',
-      floorRoute: 'addMessage',
-      handler: 'add-message',
-      event: () => threadEvent('POST', '', { content: 'What is zakat?', role: 'user', respond: false }),
-    },
-    {
-      name: 'addMessage (streamed reply)',
-      fn: 'addMessage',
-      floorRoute: 'addMessageReply',
-      handler: 'add-message',
-      event: () => threadEvent('POST', '', { content: 'What is zakat?', role: 'user' }),
-    },
+    row('listThreads', 'listThreads', 'list-threads', (ctx) => apiEvent('GET', '/api/v3/threads', ctx.token)),
+    row('getThread', 'getThread', 'get-thread', (ctx) => threadEvent(ctx, 'GET')),
+    row('createThread', 'createThread', 'create-thread', (ctx) => apiEvent('POST', '/api/v3/threads', ctx.token, { body: {} })),
+    row('renameThread', 'renameThread', 'rename-thread', (ctx) => threadEvent(ctx, 'POST', '/name', { name: 'Renamed' })),
+    row('deleteThread', 'deleteThread', 'delete-thread', (ctx) => threadEvent(ctx, 'DELETE'), {
+      prepare: async () => {
+        const t = realisticThread(user, 0, 2);
+        await db.collection('threads').insertOne(t);
+        return { threadId: t.thread_id };
+      },
+    }),
+    row('shareThread', 'shareThread', 'share-thread', (ctx) =>
+      apiEvent('POST', `/api/v3/share/${ctx.threadId}`, ctx.token, { params: { id: ctx.threadId } }),
+    ),
+    row('getShare', 'getShare', 'get-share', (ctx) => apiEvent('GET', `/api/v3/share/${ctx.shareId}`, '', { params: { id: ctx.shareId } })),
+    row('addMessage (respond: false)', 'addMessage', 'add-message', (ctx) =>
+      threadEvent(ctx, 'POST', '', { content: 'What is zakat?', role: 'user', respond: false }),
+    ),
+    row(
+      'addMessage (streamed reply)',
+      'addMessage',
+      'add-message',
+      (ctx) => threadEvent(ctx, 'POST', '', { content: 'What is zakat?', role: 'user' }),
+      {
+        floorRoute: 'addMessageReply',
+      },
+    ),
+    row('setFeedback', 'setFeedback', 'set-feedback', (ctx) => feedbackEvent(ctx, 'POST', { class: 'thumbsup' })),
+    // Each run removes feedback that is there (set just before), so the function and its floor do the same work.
+    row('deleteFeedback', 'deleteFeedback', 'delete-feedback', (ctx) => feedbackEvent(ctx, 'DELETE'), {
+      prepare: async () => {
+        const feedback = { class: 'thumbsdown', comment: null, created_at: new Date(), updated_at: new Date() };
+        await db
+          .collection('threads')
+          .updateOne({ thread_id: target }, { $set: { 'messages.$[m].feedback': feedback } }, { arrayFilters: [{ 'm.id': messageId }] });
+        return {};
+      },
+    }),
+    row('listShares', 'listShares', 'list-shares', (ctx) => threadEvent(ctx, 'GET', '/shares')),
+    row('exportThreads', 'exportThreads', 'export-threads', (ctx) => apiEvent('GET', '/api/v3/threads/export', ctx.token)),
+    row('openApi', 'openApi', 'openapi', () => apiEvent('GET', '/api/v3/openapi.json', '')),
+    row(
+      'revokeShare',
+      'revokeShare',
+      'revoke-share',
+      (ctx) => apiEvent('DELETE', `/api/v3/share/${ctx.shareId}`, ctx.token, { params: { id: ctx.shareId } }),
+      {
+        prepare: async () => {
+          const id = randomBytes(16).toString('base64url');
+          await db
+            .collection('shared_threads')
+            .insertOne({ share_id: id, thread_id: target, user_id: user, created_at: new Date(), expires_at: null });
+          return { shareId: id };
+        },
+      },
+    ),
+    // Erasure by a user of its own (with nothing stored: the commands that find and remove a person's data).
+    row('eraseThreads', 'eraseThreads', 'erase-threads', (ctx) => apiEvent('DELETE', '/api/v3/threads', ctx.token), {
+      prepare: async () => {
+        const someone = randomUUID();
+        return { user: someone, token: await mintToken(someone, { secret, expiresIn: 3600 }) };
+      },
+    }),
   ];
 
-  // The smoke also runs the functions that have no row (in this order: feedback before its removal, the share's
-  // revocation after its read, erasure by another user), and one with the legacy store on: the function then loads
-  // its vendor `pg` and queries PostgreSQL.
+  // The smoke also answers with the legacy store on: the function then loads its vendor `pg` and queries PostgreSQL.
   const legacy = SMOKE ? await startLegacyDb() : undefined;
   if (legacy) {
-    const messageId = threads[0]!.messages.find((m) => m.role === 'assistant')!.id;
-    const feedback = { thread_id: target, message_id: messageId };
-    const feedbackPath = `/api/v3/threads/${target}/messages/${messageId}/feedback`;
-    const other = await mintToken(randomUUID(), { secret, expiresIn: 3600 });
-    const extra = (fn: string, handler: string, event: () => unknown): Case => ({ name: fn, fn, floorRoute: '', handler, event });
     cases.push(
-      extra('setFeedback', 'set-feedback', () => apiEvent('POST', feedbackPath, token, { params: feedback, body: { class: 'thumbsup' } })),
-      extra('deleteFeedback', 'delete-feedback', () => apiEvent('DELETE', feedbackPath, token, { params: feedback })),
-      extra('listShares', 'list-shares', () =>
-        apiEvent('GET', `/api/v3/threads/${target}/shares`, token, { params: { thread_id: target } }),
-      ),
-      extra('exportThreads', 'export-threads', () => apiEvent('GET', '/api/v3/threads/export', token)),
-      extra('openApi', 'openapi', () => apiEvent('GET', '/api/v3/openapi.json', '')),
-      extra('revokeShare', 'revoke-share', () => apiEvent('DELETE', `/api/v3/share/${shareId}`, token, { params: { id: shareId } })),
-      extra('eraseThreads', 'erase-threads', () => apiEvent('DELETE', '/api/v3/threads', other)),
+      row('listThreads (legacy store on)', 'listThreads', 'list-threads', (ctx) => apiEvent('GET', '/api/v3/threads', ctx.token), {
+        env: { LEGACY_DATABASE_URL: legacy.url },
+      }),
     );
-    cases.push({
-      name: 'listThreads (legacy store on)',
-      fn: 'listThreads',
-      floorRoute: 'listThreads',
-      handler: 'list-threads',
-      event: () => apiEvent('GET', '/api/v3/threads', token),
-      env: { LEGACY_DATABASE_URL: legacy.url },
-    });
   }
   // COLD_FUNCTIONS=addMessage,getThread: only those functions' rows (a quick look at one change).
   const only = process.env.COLD_FUNCTIONS?.split(',');
@@ -329,21 +341,24 @@ async function main(): Promise<void> {
           ]),
     );
     for (const { c, floor } of jobs) {
-      const threadId = c.fn === 'deleteThread' ? await fresh() : target;
+      const ctx: RunCtx = { ...shared, ...(await c.prepare?.()) };
       const spec = floor
         ? {
             kind: 'floor',
             bundle: floorBundle,
-            floor: { uri: mongo.uri, db: dbName, route: c.floorRoute, userId: user, threadId, shareId, modelUrl: model.url },
+            floor: {
+              uri: mongo.uri,
+              db: dbName,
+              route: c.floorRoute,
+              userId: ctx.user,
+              threadId: ctx.threadId,
+              shareId: ctx.shareId,
+              messageId: ctx.messageId,
+              modelUrl: model.url,
+              document: path.join(ROOT, 'docs/openapi.json'),
+            },
           }
-        : {
-            kind: 'function',
-            bundle: path.join(work, c.fn, 'functions', `${c.handler}.cjs`),
-            event:
-              c.fn === 'deleteThread'
-                ? apiEvent('DELETE', `/api/v3/threads/${threadId}`, token, { params: { thread_id: threadId } })
-                : c.event(round),
-          };
+        : { kind: 'function', bundle: path.join(work, c.fn, 'functions', `${c.handler}.cjs`), event: c.event(ctx) };
       const sample = await coldRun(spec, { ...env, ...c.env }, work);
       if (sample.status >= 300) throw new Error(`${c.name}${floor ? ' floor' : ''} answered ${sample.status}`);
       results.get(c.name)![floor ? 'floor' : 'fn'].push(sample);

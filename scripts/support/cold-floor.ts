@@ -6,6 +6,7 @@
  * A function can not start faster than this; the bench prints each function's time beside it.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { MongoClient, type Db } from 'mongodb';
 
 export interface FloorSpec {
@@ -15,8 +16,12 @@ export interface FloorSpec {
   userId: string;
   threadId: string;
   shareId: string;
+  /** An assistant message of the thread (feedback). */
+  messageId: string;
   /** The stub model's base URL (the streamed reply's floor asks it for the answer as the route does). */
   modelUrl: string;
+  /** docs/openapi.json, which the openApi function serves (the one route without a database). */
+  document: string;
 }
 
 interface FloorMessage {
@@ -40,7 +45,18 @@ interface FloorThread {
 }
 
 const LIST = { _id: 0, thread_id: 1, name: 1, initial_source: 1, created_at: 1, updated_at: 1 };
-const WRITES = new Set(['createThread', 'renameThread', 'deleteThread', 'shareThread', 'addMessage', 'addMessageReply']);
+const WRITES = new Set([
+  'createThread',
+  'renameThread',
+  'deleteThread',
+  'shareThread',
+  'addMessage',
+  'addMessageReply',
+  'setFeedback',
+  'deleteFeedback',
+  'revokeShare',
+  'eraseThreads',
+]);
 
 /** The rate-limit counter's command (lib/db/rate-limits.ts): one upsert counting the request in its day and minute. */
 async function countRequest(db: Db, kind: 'writes' | 'turns', userId: string): Promise<void> {
@@ -58,6 +74,9 @@ async function countRequest(db: Db, kind: 'writes' | 'turns', userId: string): P
 
 /** Connects and sends the route's commands; answers with the number of bytes a JSON response would carry. */
 export async function run(spec: FloorSpec): Promise<{ status: number; bytes: number }> {
+  // The document route uses no database: its floor loads the driver (as the function does) and serves the same file.
+  if (spec.route === 'openApi')
+    return { status: 200, bytes: Buffer.byteLength(JSON.stringify(JSON.parse(readFileSync(spec.document, 'utf8')))) };
   const client = await MongoClient.connect(spec.uri);
   const db = client.db(spec.db);
   const threads = db.collection<FloorThread>('threads');
@@ -150,6 +169,68 @@ export async function run(spec: FloorSpec): Promise<{ status: number; bytes: num
       );
       await threads.updateOne({ thread_id: spec.threadId, 'reply.lease': lease }, { $unset: { reply: '' } });
       answer = text;
+      break;
+    }
+    case 'setFeedback':
+    case 'deleteFeedback': {
+      // The feedback update on the assistant message (and, on removal, giving back the removed feedback's bytes).
+      const update =
+        spec.route === 'setFeedback'
+          ? {
+              $set: {
+                'messages.$[m].feedback.class': 'thumbsup',
+                'messages.$[m].feedback.comment': null,
+                'messages.$[m].feedback.updated_at': now,
+              },
+              $min: { 'messages.$[m].feedback.created_at': now },
+              $inc: { size_bytes: 84, edit_seq: 1 },
+            }
+          : { $unset: { 'messages.$[m].feedback': '' }, $inc: { size_bytes: 0, edit_seq: 1 } };
+      const before = await db
+        .collection('threads')
+        .findOneAndUpdate({ ...owned, messages: { $elemMatch: { id: spec.messageId, role: 'assistant' } } }, update, {
+          arrayFilters: [{ 'm.id': spec.messageId, 'm.role': 'assistant' }],
+          projection: { _id: 0, messages: { $elemMatch: { id: spec.messageId } } },
+          returnDocument: 'before',
+        });
+      if (spec.route === 'deleteFeedback' && before?.messages?.[0]?.feedback) await threads.updateOne(owned, { $inc: { size_bytes: -84 } });
+      answer = before;
+      break;
+    }
+    case 'listShares':
+      answer = await db
+        .collection('shared_threads')
+        .find(
+          { thread_id: spec.threadId, user_id: spec.userId, $or: [{ expires_at: null }, { expires_at: { $gt: now } }] },
+          { projection: { _id: 0, share_id: 1, created_at: 1, expires_at: 1 } },
+        )
+        .toArray();
+      break;
+    case 'exportThreads': {
+      // The list, then each thread whole, one JSON line each.
+      const list = await threads.find({ user_id: spec.userId }, { projection: LIST, limit: 101, batchSize: 102 }).toArray();
+      const lines: string[] = [];
+      for (const t of list)
+        lines.push(JSON.stringify(await threads.findOne({ thread_id: t.thread_id, user_id: spec.userId }, { projection: { _id: 0 } })));
+      answer = lines.join('\n');
+      break;
+    }
+    case 'revokeShare':
+      answer = await db.collection('shared_threads').deleteMany({
+        share_id: spec.shareId,
+        user_id: spec.userId,
+        $or: [{ expires_at: null }, { expires_at: { $gt: now } }],
+      });
+      break;
+    case 'eraseThreads': {
+      // A person's data, found and removed: shares, threads (in pages), overflow chunks, counters, migration marks.
+      const shares = db.collection('shared_threads');
+      await shares.find({ user_id: spec.userId }, { projection: { _id: 0, share_id: 1 } }).toArray();
+      await shares.deleteMany({ user_id: spec.userId });
+      await threads.find({ user_id: spec.userId }, { projection: { _id: 0, thread_id: 1 }, limit: 250 }).toArray();
+      await db.collection('thread_message_chunks').deleteMany({ user_id: spec.userId });
+      await db.collection('rate_limits').deleteMany({ user_id: spec.userId });
+      answer = await db.collection<{ _id: string }>('legacy_migrated_users').deleteOne({ _id: spec.userId });
       break;
     }
     default:
