@@ -10,7 +10,7 @@
  * The SDK is reached through lib/agent/sdk.ts only: a value import of it from anywhere else fails the build.
  */
 const path = require('node:path');
-const { mkdirSync, writeFileSync } = require('node:fs');
+const { mkdirSync, rmSync, writeFileSync } = require('node:fs');
 
 const ROOT = path.resolve(__dirname, '../..');
 const SDK_MODULE = path.join(ROOT, 'lib/agent/sdk.ts');
@@ -52,8 +52,17 @@ module.exports = (serverless) => [
   {
     name: 'vendor-files',
     setup(build) {
+      const entry = path.relative(ROOT, path.resolve(build.initialOptions.entryPoints[0]));
+      const fn = functionOf(serverless, entry);
+      // outdir is <build dir>/<the entry's folder>; the function's own files go under <build dir>/__only_<fn>/.
+      const buildDir = path.resolve(build.initialOptions.outdir, path.relative(path.dirname(entry), '.'));
+      const dir = path.join(buildDir, `__only_${fn}`, path.dirname(entry), 'vendor');
       const used = new Set();
-      build.onStart(() => used.clear());
+      // The build folder is kept between packagings: a vendor file the bundle no longer requires must not stay.
+      build.onStart(() => {
+        used.clear();
+        rmSync(dir, { recursive: true, force: true });
+      });
       build.onResolve({ filter: /^pg$/ }, () => {
         used.add('pg');
         return { path: './vendor/pg.cjs', external: true };
@@ -72,12 +81,7 @@ module.exports = (serverless) => [
       });
       build.onEnd(async (result) => {
         if (result.errors.length || used.size === 0) return;
-        const entry = path.relative(ROOT, path.resolve(build.initialOptions.entryPoints[0]));
-        const fn = functionOf(serverless, entry);
         if (!fn) throw new Error(`vendor-files: no function has the handler ${entry}`);
-        // outdir is <build dir>/<the entry's folder>; the function's own files go under <build dir>/__only_<fn>/.
-        const buildDir = path.resolve(build.initialOptions.outdir, path.relative(path.dirname(entry), '.'));
-        const dir = path.join(buildDir, `__only_${fn}`, path.dirname(entry), 'vendor');
         mkdirSync(dir, { recursive: true });
         for (const name of used) {
           const out = await buildVendor(build.esbuild, name, build.initialOptions);

@@ -14,16 +14,24 @@ const vendorFiles = require(path.join(ROOT, 'scripts/serverless/vendor-files.cjs
 mkdirSync(path.join(ROOT, '.cache'), { recursive: true });
 const entries = mkdtempSync(path.join(ROOT, '.cache', 'vendor-test-'));
 const out = mkdtempSync(path.join(entries, 'build-'));
-afterAll(() => rmSync(entries, { recursive: true, force: true }));
+const contexts: esbuild.BuildContext[] = [];
+afterAll(async () => {
+  await Promise.all(contexts.map((c) => c.dispose()));
+  rmSync(entries, { recursive: true, force: true });
+});
 
-/** Builds `source` as the handler of function `fn`, as serverless-esbuild does: entry under the project, outdir mirrors it. */
+/**
+ * Builds `source` as the handler of function `fn` as serverless-esbuild does: the entry under the project, the outdir
+ * mirroring it, through an esbuild context (serverless-esbuild rebuilds one context per entry). `again` rebuilds it
+ * with a new source.
+ */
 async function build(fn: string, source: string) {
   const entry = path.join(entries, `${fn}.ts`);
   writeFileSync(entry, source);
   const rel = path.relative(ROOT, entry);
   const serverless = { service: { getAllFunctions: () => [fn], getFunction: () => ({ handler: rel.replace(/\.ts$/, '.handler') }) } };
   const buildDir = path.join(out, fn);
-  const result = await esbuild.build({
+  const context = await esbuild.context({
     absWorkingDir: ROOT,
     entryPoints: [rel],
     outdir: path.join(buildDir, path.dirname(rel)),
@@ -36,9 +44,20 @@ async function build(fn: string, source: string) {
     logLevel: 'silent',
     plugins: vendorFiles(serverless),
   });
-  const bundle = path.join(buildDir, rel.replace(/\.ts$/, '.cjs'));
+  contexts.push(context);
   const vendor = path.join(buildDir, `__only_${fn}`, path.dirname(rel), 'vendor');
-  return { result, bundle: readFileSync(bundle, 'utf8'), vendor };
+  const run = async () => {
+    await context.rebuild();
+    return { bundle: readFileSync(path.join(buildDir, rel.replace(/\.ts$/, '.cjs')), 'utf8'), vendor };
+  };
+  const first = await run();
+  return {
+    ...first,
+    again: async (next: string) => {
+      writeFileSync(entry, next);
+      return run();
+    },
+  };
 }
 
 describe('vendor files', () => {
@@ -65,6 +84,17 @@ describe('vendor files', () => {
     expect(bundle).toContain('require("./vendor/pg.cjs")');
     expect(existsSync(path.join(vendor, 'pg.cjs'))).toBe(true);
     expect(existsSync(path.join(vendor, 'anthropic.cjs'))).toBe(false);
+  });
+
+  it('removes a vendor file the bundle no longer requires (rebuilt, or built again in the kept build folder)', async () => {
+    const first = await build('changes', `import pg from 'pg'; export const handler = () => pg.Client;`);
+    expect(existsSync(path.join(first.vendor, 'pg.cjs'))).toBe(true);
+    await first.again(`export const handler = () => 1;`);
+    expect(existsSync(path.join(first.vendor, 'pg.cjs'))).toBe(false);
+    const fresh = await build('changes', `import pg from 'pg'; export const handler = () => pg.Client;`);
+    expect(existsSync(path.join(fresh.vendor, 'pg.cjs'))).toBe(true);
+    const other = await build('changes', `export const handler = () => 2;`);
+    expect(existsSync(path.join(other.vendor, 'pg.cjs'))).toBe(false);
   });
 
   it('refuses a value import of the SDK from anywhere but lib/agent/sdk.ts', async () => {
