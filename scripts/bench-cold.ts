@@ -26,13 +26,13 @@ import { startMongoServer } from '#support/mongo-server.js';
 import { mintToken } from '#support/tokens.js';
 import { realisticThread, spread, type Spread } from '#support/bench-data.js';
 import { BENCH_RATE_LIMITS, shuffle } from '#support/bench.js';
+import { codeSizeGoal, MIB } from '#support/code-size.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // --smoke (CI, after `serverless package`): every packaged function answers once from its zip, floors left out, and
 // one with the legacy store on (which loads its vendor `pg`); any failure exits non-zero.
 const SMOKE = process.argv.includes('--smoke');
 const RUNS = SMOKE ? 1 : Math.max(15, Number(process.env.COLD_RUNS ?? 15));
-const MIB = 1024 * 1024;
 
 /** What one run acts on: the shared user, thread and share, unless the row makes its own before each run. */
 interface RunCtx {
@@ -139,7 +139,7 @@ function printTable(cases: Case[], results: Map<string, { fn: Sample[]; floor: S
   for (const c of cases) {
     const r = results.get(c.name)!;
     const size = sizes.get(c.fn)!;
-    const goal = c.fn === 'addMessage' ? 1.75 * MIB : 1.25 * MIB;
+    const goal = codeSizeGoal(c.fn);
     const load = spread(r.fn.map((s) => s.loadMs));
     const answer = spread(r.fn.map((s) => s.answerMs));
     const fLoad = spread(r.floor.map((s) => s.loadMs));
@@ -332,14 +332,14 @@ async function main(): Promise<void> {
   for (let round = 0; round < RUNS; round++) {
     // Cases in a random order; each case's function and floor run back to back (which goes first is random), so a
     // drift in the machine's load between them is as small as it can be and cancels in the paired ratio.
-    const jobs = (SMOKE ? cases : shuffle(cases)).flatMap((c) =>
-      SMOKE
-        ? [{ c, floor: false }]
-        : shuffle([
+    const jobs = SMOKE
+      ? cases.map((c) => ({ c, floor: false }))
+      : shuffle(cases).flatMap((c) =>
+          shuffle([
             { c, floor: false },
             { c, floor: true },
           ]),
-    );
+        );
     for (const { c, floor } of jobs) {
       const ctx: RunCtx = { ...shared, ...(await c.prepare?.()) };
       const spec = floor

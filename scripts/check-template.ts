@@ -16,6 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { loadRoutes } from './dev-server.js';
+import { codeSizeGoal, MIB } from '#support/code-size.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 type Resource = { Type: string; Properties?: Record<string, any> };
@@ -314,7 +315,6 @@ check(
   reserved * capacity.connectionsPerContainer <= budget,
   `connection budget: ${reserved} reserved x ${capacity.connectionsPerContainer} connections = ${reserved * capacity.connectionsPerContainer} <= ${budget}`,
 );
-const MIB = 1024 * 1024;
 for (const route of new Map(loadRoutes().map((r) => [r.name, r])).values()) {
   const zip = path.join(path.dirname(templateFile), `${route.name}.zip`); // the package the template came from
   const entries = execFileSync('unzip', ['-Z1', zip], { encoding: 'utf8' }).trim().split('\n');
@@ -327,7 +327,7 @@ for (const route of new Map(loadRoutes().map((r) => [r.name, r])).values()) {
   );
   const files = [...bundles, ...vendors].map((name) => ({ name, code: execFileSync('unzip', ['-p', zip, name], { maxBuffer: 64 * MIB }) }));
   const size = files.reduce((n, f) => n + f.code.length, 0);
-  const limit = route.streaming ? 1.75 * MIB : 1.25 * MIB;
+  const limit = codeSizeGoal(route.name);
   check(size <= limit, `${route.name} code (bundle and vendor files) ${(size / 1024).toFixed(0)} KiB <= ${limit / MIB} MiB`);
   // A minified file has few lines; an unminified one has tens of thousands. No map comment: nothing loads a map.
   for (const f of files) {

@@ -82,6 +82,8 @@ export async function run(spec: FloorSpec): Promise<{ status: number; bytes: num
   const threads = db.collection<FloorThread>('threads');
   const owned = { thread_id: spec.threadId, user_id: spec.userId };
   const now = new Date();
+  // A share counts while it has no expiry or has not reached it (listing and revoking alike).
+  const unexpired = { $or: [{ expires_at: null }, { expires_at: { $gt: now } }] };
   const message: FloorMessage = { id: randomUUID(), role: 'user', content: [{ type: 'text', text: 'What is zakat?' }], created_at: now };
   let answer: unknown;
   if (WRITES.has(spec.route)) await countRequest(db, 'writes', spec.userId);
@@ -201,7 +203,7 @@ export async function run(spec: FloorSpec): Promise<{ status: number; bytes: num
       answer = await db
         .collection('shared_threads')
         .find(
-          { thread_id: spec.threadId, user_id: spec.userId, $or: [{ expires_at: null }, { expires_at: { $gt: now } }] },
+          { thread_id: spec.threadId, user_id: spec.userId, ...unexpired },
           { projection: { _id: 0, share_id: 1, created_at: 1, expires_at: 1 } },
         )
         .toArray();
@@ -219,7 +221,7 @@ export async function run(spec: FloorSpec): Promise<{ status: number; bytes: num
       answer = await db.collection('shared_threads').deleteMany({
         share_id: spec.shareId,
         user_id: spec.userId,
-        $or: [{ expires_at: null }, { expires_at: { $gt: now } }],
+        ...unexpired,
       });
       break;
     case 'eraseThreads': {
