@@ -8,7 +8,8 @@
  * Goals (issue 12): first answer <= 1.5x the floor's; each function's code (bundle and vendor files) <= 1.25 MiB,
  * add-message <= 1.75 MiB.
  * COLD_FUNCTIONS (comma-separated serverless.yml names) keeps only those functions' rows; COLD_SKIP_PACKAGE=1 reuses the
- * last package; COLD_CPU_PROF_DIR writes a CPU profile of every process there. `--smoke` (CI): the last package's
+ * last package; COLD_CPU_PROF_DIR writes a CPU profile of every process there; COLD_NODE runs the fresh processes with
+ * another `node` binary (the Lambda runtime's major, say), this one by default. `--smoke` (CI): the last package's
  * functions answer once each, no floors, no timings.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -33,6 +34,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // one with the legacy store on (which loads its vendor `pg`); any failure exits non-zero.
 const SMOKE = process.argv.includes('--smoke');
 const RUNS = SMOKE ? 1 : Math.max(15, Number(process.env.COLD_RUNS ?? 15));
+const COLD_NODE = process.env.COLD_NODE || process.execPath;
 
 /** What one run acts on: the shared user, thread and share, unless the row makes its own before each run. */
 interface RunCtx {
@@ -105,7 +107,7 @@ function coldRun(spec: object, env: NodeJS.ProcessEnv, dir: string): Promise<Sam
   return new Promise((resolve, reject) => {
     // COLD_CPU_PROF_DIR: each process writes a V8 CPU profile there (where a cold start spends its time).
     const prof = process.env.COLD_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.COLD_CPU_PROF_DIR}`] : [];
-    const child = spawn(process.execPath, [...prof, path.join(ROOT, 'scripts/support/cold-runner.cjs'), file], {
+    const child = spawn(COLD_NODE, [...prof, path.join(ROOT, 'scripts/support/cold-runner.cjs'), file], {
       env,
       stdio: ['ignore', 'ignore', 'pipe'],
     });
@@ -158,7 +160,7 @@ function printTable(cases: Case[], results: Map<string, { fn: Sample[]; floor: S
     `\nbundle + vendor: the handler's file and the files beside it that it requires on first use (pg, the Anthropic SDK). ` +
       `load: require() of the bundle (function) or of the driver's bundle (floor). first answer: from process start (Node's own start-up included, ` +
       `~${spread(cases.flatMap((c) => results.get(c.name)!.floor.map((s) => s.answerMs - s.loadMs))).median.toFixed(0)} ms of it is the floor's connect + query) ` +
-      `to the handler's response; answer / floor: the median [p25-p75] of each round's ratio. MongoDB: ${mongoKind}; n = ${RUNS} per cell; load average ${loadavg()
+      `to the handler's response; answer / floor: the median [p25-p75] of each round's ratio. MongoDB: ${mongoKind}; Node ${execFileSync(COLD_NODE, ['--version']).toString().trim()}; n = ${RUNS} per cell; load average ${loadavg()
         .map((l) => l.toFixed(1))
         .join(' ')} (${availableParallelism()} cores). ${failures ? `${failures} row(s) over a goal.` : 'All rows within the goals.'}`,
   );
