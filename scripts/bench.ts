@@ -6,8 +6,10 @@
  *    and ordering land on all cases alike; medians with quartiles and run counts.
  *  - Realistic data (scripts/support/bench-data.ts): 1-2 KB messages, every third exchange a tool round with
  *    tool_use / tool_result / document blocks; many users, and one heavy user with 1,000 threads.
- *  - The bare call does exactly the route's work: the same commands, and the answer serialised as JSON (a route
- *    must write its body). Only the handler call is timed; checking its response happens outside the timing.
+ *  - The bare call does exactly the route's work: the same commands (a write's count on its caller's rate-limit
+ *    counter included), and the answer serialised as JSON (a route must write its body). Command monitoring compares
+ *    each bare call's commands with its route's (name, collection, statement count): the bench fails if they differ.
+ *    Only the handler call is timed; checking its response happens outside the timing.
  *  - Round trips: commands the route sends, counted with the driver's command monitoring.
  */
 import { randomUUID } from 'node:crypto';
@@ -128,6 +130,18 @@ async function main(): Promise<void> {
     if (limit) cursor = cursor.limit(limit);
     return JSON.stringify(await cursor.toArray());
   };
+  // Every write first counts itself on its caller's per-user write counter (lib/db/rate-limits.ts): one command.
+  const limits = db.collection<{ _id: string }>('rate_limits');
+  const countWrite = async (user: string) => {
+    const now = Date.now();
+    const day = now - (now % 86_400_000);
+    const minute = `m${Math.floor((now - day) / 60_000)}`;
+    return limits.findOneAndUpdate(
+      { _id: `writes:${user}:${day}` },
+      { $inc: { day: 1, [minute]: 1 }, $setOnInsert: { user_id: user, expires_at: new Date(day + 86_400_000 + 60_000) } },
+      { upsert: true, returnDocument: 'after', projection: { day: 1, [minute]: 1 } },
+    );
+  };
   // Threads for the write cases: each round appends to its own thread and deletes a fresh one (route and bare alike).
   const spare = async (n: number) => {
     const docs = Array.from({ length: n }, (_, i) => realisticThread(heavy, HEAVY_THREADS + i, 1));
@@ -186,6 +200,7 @@ async function main(): Promise<void> {
       name: 'POST /threads',
       route: async () => (await h.create(event('POST', '/api/v3/threads', heavyToken, { body: { name: 'bench' } }), context)).statusCode,
       bare: async () => {
+        await countWrite(heavy);
         const now = new Date();
         const doc = {
           thread_id: randomUUID(),
@@ -208,14 +223,16 @@ async function main(): Promise<void> {
       route: async () =>
         (await h.rename(event('POST', `/api/v3/threads/${longId}/name`, heavyToken, { ...longPath, body: { name: 'renamed' } }), context))
           .statusCode,
-      bare: async () =>
-        JSON.stringify(
+      bare: async () => {
+        await countWrite(heavy);
+        return JSON.stringify(
           await col.findOneAndUpdate(
             { thread_id: longId, user_id: heavy },
             { $set: { name: 'renamed' } },
             { projection: SUMMARY_PROJECTION, returnDocument: 'after' },
           ),
-        ),
+        );
+      },
     },
     {
       name: 'DELETE /threads/{id}',
@@ -224,6 +241,7 @@ async function main(): Promise<void> {
         return (await h.delete(event('DELETE', `/api/v3/threads/${id}`, heavyToken, { params: { thread_id: id } }), context)).statusCode;
       },
       bare: async () => {
+        await countWrite(heavy);
         const id = deleteBare.pop()!;
         await chunks.deleteMany({ thread_id: id, user_id: heavy });
         return col.deleteOne({ thread_id: id, user_id: heavy });
@@ -233,6 +251,7 @@ async function main(): Promise<void> {
       name: 'POST /threads/{id} respond:false',
       route: () => callAdd(appendTarget, heavyToken, { content: q.content[0]!.text, role: 'user', respond: false }),
       bare: async () => {
+        await countWrite(heavy);
         const m = { ...q, id: randomUUID(), user_id: heavy, created_at: new Date() };
         const owned = { thread_id: appendTarget, user_id: heavy };
         await col.bulkWrite(
@@ -267,10 +286,18 @@ async function main(): Promise<void> {
   client.on('connectionCheckedOut', () => (maxInUse = Math.max(maxInUse, ++inUse)));
   client.on('connectionCheckedIn', () => inUse--);
   const trips = new Map<string, number>();
+  // What each side sends, command by command: a bare call must send what its route sends.
+  const shape = () => seen.map((e) => commandShape(e));
+  const differs: string[] = [];
   for (const c of cases) {
     seen.length = 0;
     await c.route();
     trips.set(c.name, seen.length);
+    const route = shape();
+    seen.length = 0;
+    await c.bare?.();
+    const bare = shape();
+    if (c.bare && route.join() !== bare.join()) differs.push(`${c.name}: route [${route.join(', ')}], bare [${bare.join(', ')}]`);
   }
   client.removeAllListeners('commandStarted');
   client.removeAllListeners('connectionCheckedOut');
@@ -319,6 +346,18 @@ async function main(): Promise<void> {
   await db.dropDatabase();
   await closeMongo();
   await mongo.stop();
+  if (differs.length) {
+    console.error(`\nA bare call does not send its route's commands:\n${differs.join('\n')}`);
+    process.exit(1);
+  }
+  console.log("Every bare call sent its route's commands (name, collection and statement count, compared by command monitoring).");
+}
+
+/** A command as the comparison sees it: its name, its collection, and how many statements a write carries. */
+function commandShape(e: CommandStartedEvent): string {
+  const cmd = e.command as Record<string, unknown>;
+  const statements = ['updates', 'deletes', 'documents'].map((k) => cmd[k]).find(Array.isArray);
+  return `${e.commandName} ${String(cmd[e.commandName])}${statements ? ` x${statements.length}` : ''}`;
 }
 
 main().catch((err) => {
