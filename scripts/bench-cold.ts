@@ -1,7 +1,7 @@
 /**
  * `npm run bench` (cold starts): every function as deployed, started cold, beside its floor. Packages the service
- * (`serverless package --stage ci`), unzips each function's zip, and in fresh `node` processes (COLD_RUNS, at least
- * 15; rows in a random order each round, each function run right beside its floor) loads the bundle and answers one
+ * (`serverless package --stage ci`), unzips each function's zip, and in fresh `node` processes (COLD_RUNS, 25 by
+ * default, at least 15; rows in a random order each round, each function run right beside its floor) loads the bundle and answers one
  * request against a local MongoDB (scripts/support/cold-runner.cjs). The floor of each is a fresh process that loads
  * only the mongodb driver (bundled with the same esbuild settings), connects and sends the same commands
  * (scripts/support/cold-floor.ts).
@@ -33,8 +33,10 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // --smoke (CI, after `serverless package`): every packaged function answers once from its zip, floors left out, and
 // one with the legacy store on (which loads its vendor `pg`); any failure exits non-zero.
 const SMOKE = process.argv.includes('--smoke');
-const RUNS = SMOKE ? 1 : Math.max(15, Number(process.env.COLD_RUNS ?? 15));
+// 25 by default: a row's paired ratios spread 0.2x-0.4x on two shared cores, and the median of 15 moved by up to 0.1x.
+const RUNS = SMOKE ? 1 : Math.max(15, Number(process.env.COLD_RUNS ?? 25));
 const COLD_NODE = process.env.COLD_NODE || process.execPath;
+const COLD_NODE_VERSION = execFileSync(COLD_NODE, ['--version']).toString().trim();
 
 /** What one run acts on: the shared user, thread and share, unless the row makes its own before each run. */
 interface RunCtx {
@@ -160,7 +162,7 @@ function printTable(cases: Case[], results: Map<string, { fn: Sample[]; floor: S
     `\nbundle + vendor: the handler's file and the files beside it that it requires on first use (pg, the Anthropic SDK). ` +
       `load: require() of the bundle (function) or of the driver's bundle (floor). first answer: from process start (Node's own start-up included, ` +
       `~${spread(cases.flatMap((c) => results.get(c.name)!.floor.map((s) => s.answerMs - s.loadMs))).median.toFixed(0)} ms of it is the floor's connect + query) ` +
-      `to the handler's response; answer / floor: the median [p25-p75] of each round's ratio. MongoDB: ${mongoKind}; Node ${execFileSync(COLD_NODE, ['--version']).toString().trim()}; n = ${RUNS} per cell; load average ${loadavg()
+      `to the handler's response; answer / floor: the median [p25-p75] of each round's ratio. MongoDB: ${mongoKind}; Node ${COLD_NODE_VERSION}; n = ${RUNS} per cell; load average ${loadavg()
         .map((l) => l.toFixed(1))
         .join(' ')} (${availableParallelism()} cores). ${failures ? `${failures} row(s) over a goal.` : 'All rows within the goals.'}`,
   );
@@ -328,7 +330,7 @@ async function main(): Promise<void> {
   const results = new Map<string, { fn: Sample[]; floor: Sample[] }>(cases.map((c) => [c.name, { fn: [], floor: [] }]));
   console.log(
     SMOKE
-      ? `[cold] smoke: ${cases.length} rows, one answer each ...`
+      ? `[cold] smoke: ${cases.length} rows, one answer each, on Node ${COLD_NODE_VERSION} ...`
       : `[cold] ${RUNS} rounds x ${cases.length} functions x (function, floor), in random order each round ...`,
   );
   for (let round = 0; round < RUNS; round++) {
