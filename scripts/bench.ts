@@ -357,7 +357,9 @@ async function main(): Promise<void> {
 function commandShape(e: CommandStartedEvent): string {
   const cmd = e.command as Record<string, unknown>;
   const statements = ['updates', 'deletes', 'documents'].map((k) => cmd[k]).find(Array.isArray);
-  return `${e.commandName} ${String(cmd[e.commandName])}${statements ? ` x${statements.length}` : ''}`;
+  // getMore names its cursor (a different id on each side); its collection is the comparable part.
+  const target = e.commandName === 'getMore' ? cmd.collection : cmd[e.commandName];
+  return `${e.commandName} ${String(target)}${statements ? ` x${statements.length}` : ''}`;
 }
 
 main().catch((err) => {
