@@ -1,8 +1,8 @@
 /**
  * `npm run bench` (cold starts): every function as deployed, started cold, beside its floor. Packages the service
  * (`serverless package --stage ci`), unzips each function's zip, and in fresh `node` processes (COLD_RUNS, 25 by
- * default, at least 15; rows in a random order each round, each function run right beside its floor) loads the bundle and answers one
- * request against a local MongoDB (scripts/support/cold-runner.cjs). The floor of each is a fresh process that loads
+ * default, at least 15; rows in a random order each round, each function run right beside its floor) loads the
+ * bundle and answers one request against a local MongoDB (scripts/support/cold-runner.cjs). The floor of each is a fresh process that loads
  * only the mongodb driver (bundled with the same esbuild settings), connects and sends the same commands
  * (scripts/support/cold-floor.ts).
  * Goals (issue 12): first answer <= 1.5x the floor's; each function's code (bundle and vendor files) <= 1.25 MiB,

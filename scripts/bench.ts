@@ -18,6 +18,7 @@ import { performance } from 'node:perf_hooks';
 import type { CommandStartedEvent } from 'mongodb';
 import { benchEnvironment, shuffle } from '#support/bench.js';
 import { realisticThread, spread } from '#support/bench-data.js';
+import { countRequest } from '#support/cold-floor.js';
 import { startMongoServer } from '#support/mongo-server.js';
 
 const ROUNDS = Math.max(20, Number(process.env.BENCH_ROUNDS ?? 40));
@@ -130,18 +131,6 @@ async function main(): Promise<void> {
     if (limit) cursor = cursor.limit(limit);
     return JSON.stringify(await cursor.toArray());
   };
-  // Every write first counts itself on its caller's per-user write counter (lib/db/rate-limits.ts): one command.
-  const limits = db.collection<{ _id: string }>('rate_limits');
-  const countWrite = async (user: string) => {
-    const now = Date.now();
-    const day = now - (now % 86_400_000);
-    const minute = `m${Math.floor((now - day) / 60_000)}`;
-    return limits.findOneAndUpdate(
-      { _id: `writes:${user}:${day}` },
-      { $inc: { day: 1, [minute]: 1 }, $setOnInsert: { user_id: user, expires_at: new Date(day + 86_400_000 + 60_000) } },
-      { upsert: true, returnDocument: 'after', projection: { day: 1, [minute]: 1 } },
-    );
-  };
   // Threads for the write cases: each round appends to its own thread and deletes a fresh one (route and bare alike).
   const spare = async (n: number) => {
     const docs = Array.from({ length: n }, (_, i) => realisticThread(heavy, HEAVY_THREADS + i, 1));
@@ -200,7 +189,7 @@ async function main(): Promise<void> {
       name: 'POST /threads',
       route: async () => (await h.create(event('POST', '/api/v3/threads', heavyToken, { body: { name: 'bench' } }), context)).statusCode,
       bare: async () => {
-        await countWrite(heavy);
+        await countRequest(db, 'writes', heavy);
         const now = new Date();
         const doc = {
           thread_id: randomUUID(),
@@ -224,7 +213,7 @@ async function main(): Promise<void> {
         (await h.rename(event('POST', `/api/v3/threads/${longId}/name`, heavyToken, { ...longPath, body: { name: 'renamed' } }), context))
           .statusCode,
       bare: async () => {
-        await countWrite(heavy);
+        await countRequest(db, 'writes', heavy);
         return JSON.stringify(
           await col.findOneAndUpdate(
             { thread_id: longId, user_id: heavy },
@@ -241,7 +230,7 @@ async function main(): Promise<void> {
         return (await h.delete(event('DELETE', `/api/v3/threads/${id}`, heavyToken, { params: { thread_id: id } }), context)).statusCode;
       },
       bare: async () => {
-        await countWrite(heavy);
+        await countRequest(db, 'writes', heavy);
         const id = deleteBare.pop()!;
         await chunks.deleteMany({ thread_id: id, user_id: heavy });
         return col.deleteOne({ thread_id: id, user_id: heavy });
@@ -251,7 +240,7 @@ async function main(): Promise<void> {
       name: 'POST /threads/{id} respond:false',
       route: () => callAdd(appendTarget, heavyToken, { content: q.content[0]!.text, role: 'user', respond: false }),
       bare: async () => {
-        await countWrite(heavy);
+        await countRequest(db, 'writes', heavy);
         const m = { ...q, id: randomUUID(), user_id: heavy, created_at: new Date() };
         const owned = { thread_id: appendTarget, user_id: heavy };
         await col.bulkWrite(

@@ -58,8 +58,11 @@ const WRITES = new Set([
   'eraseThreads',
 ]);
 
-/** The rate-limit counter's command (lib/db/rate-limits.ts): one upsert counting the request in its day and minute. */
-async function countRequest(db: Db, kind: 'writes' | 'turns', userId: string): Promise<void> {
+/**
+ * The rate-limit counter's command (lib/db/rate-limits.ts): one upsert counting the request in its day and minute.
+ * The warm bench's bare writes send it too (scripts/bench.ts).
+ */
+export async function countRequest(db: Db, kind: 'writes' | 'turns', userId: string): Promise<void> {
   const now = Date.now();
   const day = now - (now % 86_400_000);
   const minute = `m${Math.floor((now - day) / 60_000)}`;
