@@ -34,7 +34,8 @@ const doc = {
 };
 
 export const handler = withStreamingHttp(
-  { route: 'POST /threads/{thread_id}', path: ThreadPathSchema, body: AddMessageBody, doc },
+  // The write limit is counted in the append's own command (lib/services/messages.ts).
+  { route: 'POST /threads/{thread_id}', path: ThreadPathSchema, body: AddMessageBody, countsOwnWrite: true, doc },
   async ({ userId, path, body, headers, context }) => {
     const result = await addMessage(userId, path.thread_id, body, {
       accept: headers.accept,

@@ -1,6 +1,9 @@
 /** The MongoDB indexes of every collection, created idempotently by `npm run db:setup`. */
 import type { Db, IndexDescription } from 'mongodb';
 
+/** The threads collection: the threads, and the rate-limit windows that count writes to them (lib/db/rate-limits.ts). */
+export const THREADS = 'threads';
+
 /**
  * The indexes of the contract. createIndexes is idempotent: run by `npm run db:setup` at deploy time,
  * never on a request path.
@@ -15,16 +18,13 @@ export const INDEXES: Record<string, IndexDescription[]> = {
       key: { user_id: 1, updated_at: -1, thread_id: -1, name: 1, initial_source: 1, created_at: 1 },
       name: 'user_threads_list',
     },
+    // Rate-limit windows (lib/db/rate-limits.ts) are removed after their day by TTL. Sparse: threads lack the field.
+    { key: { limit_expires_at: 1 }, name: 'limit_windows_ttl', expireAfterSeconds: 0, sparse: true },
   ],
   // Overflow chunks of long threads, read in order (lib/threads/overflow.ts).
   thread_message_chunks: [
     { key: { thread_id: 1, seq: 1 }, name: 'thread_id_seq_unique', unique: true },
     // By user for erasure (lib/services/account.ts), which also sweeps chunks left without their thread.
-    { key: { user_id: 1 }, name: 'user_id' },
-  ],
-  // Rate-limit windows (lib/db/rate-limits.ts): removed after their window by TTL; by user for erasure.
-  rate_limits: [
-    { key: { expires_at: 1 }, name: 'expires_at_ttl', expireAfterSeconds: 0 },
     { key: { user_id: 1 }, name: 'user_id' },
   ],
   shared_threads: [

@@ -1,27 +1,47 @@
-/** Per-user rate limits: fixed-window counters in MongoDB (one atomic upsert + $inc per window), expired by a TTL index. */
-import type { Collection } from 'mongodb';
+/**
+ * Per-user rate limits: fixed-window counters kept as documents of the `threads` collection, so a write and its count
+ * go to MongoDB as one ordered command (lib/threads/mongo-store.ts); expired by a TTL index.
+ */
+import { MongoBulkWriteError, type Collection, type Document } from 'mongodb';
 import { config } from '#lib/config.js';
 import { ServiceUnavailableError, TooManyRequestsError } from '#lib/errors.js';
 import { logger, metrics, userRef } from '#lib/observability.js';
 import { isDuplicateKey, isTransientDependencyError } from './faults.js';
+import { THREADS } from './indexes.js';
 import { getDb } from './mongo.js';
 import { withDbRetry } from './retry.js';
-
-export const RATE_LIMITS = 'rate_limits';
 
 /** What is limited: assistant turns (they cost model tokens), and every write together. */
 export type LimitKind = 'turns' | 'writes';
 
 /**
  * One document per user, kind and day: `day` counts the day, `m<minute of the day>` each minute, so one atomic
- * command counts a request in both windows at once.
+ * statement counts a request in both windows at once. Its `_id` starts with `limits:<user>:`, and its `thread_id` is
+ * the same string (the collection's unique thread_id index holds it; no thread id looks like it). It has no `user_id`,
+ * so no thread query ever matches it.
  */
-interface CounterDoc {
+interface WindowDoc {
   _id: string;
-  user_id: string;
+  thread_id: string;
+  limit_user: string;
   day: number;
-  expires_at: Date;
+  limit_expires_at: Date;
   [minute: `m${number}`]: number;
+}
+
+/** The update statement that counts one request, and what decides when it is refused. */
+export interface LimitCount {
+  /**
+   * Counts the request only while both windows have room (`$inc` on a filter that excludes a full window). A full
+   * window leaves the filter unmatched, so the upsert inserts the document's `_id` again: a duplicate key error,
+   * which stops an ordered command before the write behind it.
+   */
+  statement: { updateOne: { filter: Document; update: Document; upsert: true } };
+  /**
+   * After the statement failed on a duplicate key: the 429 when a window is full (with Retry-After: the end of the
+   * window that refused); undefined when two first requests of a day raced to open its document (count again).
+   */
+  refusal(): Promise<TooManyRequestsError | undefined>;
 }
 
 const MINUTE_MS = 60_000;
@@ -32,84 +52,104 @@ const limitsOf = (kind: LimitKind) =>
     ? { minute: config.RATE_LIMIT_TURNS_PER_MINUTE, day: config.RATE_LIMIT_TURNS_PER_DAY }
     : { minute: config.RATE_LIMIT_WRITES_PER_MINUTE, day: config.RATE_LIMIT_WRITES_PER_DAY };
 
-async function counters(): Promise<Collection<CounterDoc>> {
-  return (await getDb()).collection<CounterDoc>(RATE_LIMITS);
+async function windows(): Promise<Collection<WindowDoc>> {
+  return (await getDb()).collection<WindowDoc>(THREADS);
 }
 
-/** Adds `by` to the caller's counts of the day and of the minute; the new counts. */
-async function bump(
-  col: Collection<CounterDoc>,
-  slot: { id: string; minuteKey: `m${number}`; userId: string; expiresAt: Date },
-  by: number,
-): Promise<{ day: number; minute: number }> {
+/** The user's window documents: a range of `_id`s (`;` follows `:`), so the `_id` index finds them. */
+export const windowsOf = (userId: string): Document => ({ _id: { $gte: `limits:${userId}:`, $lt: `limits:${userId};` } });
+
+/** The statement counting one request of `kind` at `now`; undefined when `kind` has no limit (a limit of 0 is none). */
+export function limitCount(userId: string, kind: LimitKind, now = Date.now()): LimitCount | undefined {
+  const limits = limitsOf(kind);
+  if (limits.minute === 0 && limits.day === 0) return undefined;
+  const dayStart = now - (now % DAY_MS);
+  const minuteStart = now - (now % MINUTE_MS);
+  const id = `limits:${userId}:${kind}:${dayStart}`;
+  const minuteKey = `m${(minuteStart - dayStart) / MINUTE_MS}` as const;
+  // `$not: {$gte}` also matches a window not counted yet (no field).
+  const room: Document = {};
+  if (limits.minute > 0) room[minuteKey] = { $not: { $gte: limits.minute } };
+  if (limits.day > 0) room.day = { $not: { $gte: limits.day } };
+  return {
+    statement: {
+      updateOne: {
+        filter: { _id: id, ...room },
+        update: {
+          $inc: { day: 1, [minuteKey]: 1 },
+          $setOnInsert: { thread_id: id, limit_user: userId, limit_expires_at: new Date(dayStart + DAY_MS + MINUTE_MS) },
+        },
+        upsert: true,
+      },
+    },
+    async refusal() {
+      const doc = await withDbRetry('limits.check', async () =>
+        (await windows()).findOne({ _id: id }, { projection: { day: 1, [minuteKey]: 1 } }),
+      );
+      const refused =
+        limits.minute > 0 && (doc?.[minuteKey] ?? 0) >= limits.minute
+          ? { name: 'minute', limit: limits.minute, end: minuteStart + MINUTE_MS }
+          : limits.day > 0 && (doc?.day ?? 0) >= limits.day
+            ? { name: 'day', limit: limits.day, end: dayStart + DAY_MS }
+            : undefined;
+      if (!refused) return undefined;
+      metrics.addMetric('RateLimited', 'Count', 1);
+      logger.info('rate limited', { kind, window: refused.name, user: userRef(userId) });
+      const what = kind === 'turns' ? 'assistant replies' : 'changes';
+      return new TooManyRequestsError(
+        `Too many ${what}: at most ${refused.limit} per ${refused.name}, please retry later`,
+        (refused.end - now) / 1000,
+      );
+    },
+  };
+}
+
+/**
+ * Which of the first `counts` statements of an ordered command stopped it on a duplicate key (a full window, or a
+ * race to open one: its `refusal()` tells): its index, or -1 when the command failed otherwise.
+ */
+export function refusedAt(err: unknown, counts: number): number {
+  if (!(err instanceof MongoBulkWriteError)) return -1;
+  const first = err.writeErrors instanceof Array ? err.writeErrors[0] : err.writeErrors;
+  return first && first.code === 11000 && first.index < counts ? first.index : -1;
+}
+
+/**
+ * Counts one request of `kind` for the user, in its minute and its day, with one atomic statement; past a limit,
+ * throws a 429 and counts nothing. Concurrent requests are counted atomically, so N requests against a limit of L let
+ * exactly min(N, L) through. For a write that can carry its count, see the `counts` of an append.
+ */
+export async function takeRateLimit(userId: string, kind: LimitKind, now = Date.now()): Promise<void> {
+  const count = limitCount(userId, kind, now);
+  if (!count) return;
+  const { filter, update } = count.statement.updateOne;
   for (;;) {
     try {
-      const doc = await col.findOneAndUpdate(
-        { _id: slot.id },
-        { $inc: { day: by, [slot.minuteKey]: by }, $setOnInsert: { user_id: slot.userId, expires_at: slot.expiresAt } },
-        { upsert: true, returnDocument: 'after', projection: { day: 1, [slot.minuteKey]: 1 } },
-      );
-      return { day: doc?.day ?? by, minute: doc?.[slot.minuteKey] ?? by };
+      const col = await windows();
+      await withDbRetry('limits.take', () => col.updateOne(filter, update, { upsert: true }));
+      return;
     } catch (err) {
-      if (!isDuplicateKey(err)) throw err; // two first requests of a day raced to insert its document: count again
+      if (isDuplicateKey(err)) {
+        const refused = await count.refusal();
+        if (refused) throw refused;
+        continue;
+      }
+      if (!isTransientDependencyError(err)) throw err;
+      metrics.addMetric('RateLimitUnavailable', 'Count', 1);
+      logger.warn('rate-limit counters unavailable', { kind, user: userRef(userId), policy: config.RATE_LIMIT_ON_OUTAGE });
+      if (config.RATE_LIMIT_ON_OUTAGE === 'closed')
+        throw new ServiceUnavailableError('Rate limiting temporarily unavailable, please retry');
+      return;
     }
   }
 }
 
-/**
- * Counts one request of `kind` for the user, in its minute and its day, with one atomic command; past a limit, takes
- * it back and throws a 429 with Retry-After (the end of the window that refused). Concurrent requests are counted
- * atomically, so N requests against a limit of L let exactly min(N, L) through.
- */
-export async function takeRateLimit(userId: string, kind: LimitKind, now = Date.now()): Promise<void> {
-  const limits = limitsOf(kind);
-  if (limits.minute === 0 && limits.day === 0) return;
-  const dayStart = now - (now % DAY_MS);
-  const minuteStart = now - (now % MINUTE_MS);
-  const slot = {
-    id: `${kind}:${userId}:${dayStart}`,
-    minuteKey: `m${(minuteStart - dayStart) / MINUTE_MS}` as const,
-    userId,
-    expiresAt: new Date(dayStart + DAY_MS + MINUTE_MS),
-  };
-  let counts: { day: number; minute: number };
-  try {
-    const col = await counters();
-    counts = await withDbRetry('limits.take', () => bump(col, slot, 1));
-  } catch (err) {
-    if (!isTransientDependencyError(err)) throw err;
-    metrics.addMetric('RateLimitUnavailable', 'Count', 1);
-    logger.warn('rate-limit counters unavailable', { kind, user: userRef(userId), policy: config.RATE_LIMIT_ON_OUTAGE });
-    if (config.RATE_LIMIT_ON_OUTAGE === 'closed') throw new ServiceUnavailableError('Rate limiting temporarily unavailable, please retry');
-    return;
-  }
-  const refused =
-    limits.minute > 0 && counts.minute > limits.minute
-      ? { name: 'minute', limit: limits.minute, end: minuteStart + MINUTE_MS }
-      : limits.day > 0 && counts.day > limits.day
-        ? { name: 'day', limit: limits.day, end: dayStart + DAY_MS }
-        : undefined;
-  if (!refused) return;
-  // A refused request does not use up the caller's allowance.
-  const col = await counters();
-  await withDbRetry('limits.giveBack', () => bump(col, slot, -1)).catch((err: unknown) =>
-    logger.warn('giving back a refused rate-limit unit failed', { error: (err as Error).name }),
-  );
-  metrics.addMetric('RateLimited', 'Count', 1);
-  logger.info('rate limited', { kind, window: refused.name, user: userRef(userId) });
-  const what = kind === 'turns' ? 'assistant replies' : 'changes';
-  throw new TooManyRequestsError(
-    `Too many ${what}: at most ${refused.limit} per ${refused.name}, please retry later`,
-    (refused.end - now) / 1000,
-  );
-}
-
-/** Deletes the user's rate-limit counters (erasure); how many went. */
+/** Deletes the user's rate-limit windows (erasure); how many went. */
 export async function deleteRateLimitsOf(userId: string): Promise<number> {
-  return (await withDbRetry('erase.limits', async () => (await counters()).deleteMany({ user_id: userId }))).deletedCount;
+  return (await withDbRetry('erase.limits', async () => (await windows()).deleteMany(windowsOf(userId)))).deletedCount;
 }
 
-/** How many rate-limit counters the user has (a dry run of erasure). */
+/** How many rate-limit windows the user has (a dry run of erasure). */
 export async function countRateLimitsOf(userId: string): Promise<number> {
-  return withDbRetry('erase.limits.count', async () => (await counters()).countDocuments({ user_id: userId }));
+  return withDbRetry('erase.limits.count', async () => (await windows()).countDocuments(windowsOf(userId)));
 }

@@ -52,6 +52,11 @@ export interface RouteSpec<P extends AnySchema | undefined, Q extends AnySchema 
   threadParam?: string;
   /** false for a route that uses no database: no connection is opened for it (and it never answers 503). */
   database?: boolean;
+  /**
+   * true for a route that counts the caller's write against the write limit itself, in the same command as the write
+   * (one round trip instead of two). Otherwise every authenticated change is counted here, before the handler.
+   */
+  countsOwnWrite?: boolean;
   /** The route's contract (its responses), for the OpenAPI document and the contract tests; not used at run time. */
   doc: RouteDoc;
 }
@@ -171,7 +176,7 @@ const parseRequest = (
     s.query = spec.query ? parse(spec.query, event.queryStringParameters ?? {}, 'query') : undefined;
     s.body = spec.body ? parse(spec.body, readJsonBody(event), 'body') : undefined;
     // Every authenticated change counts against the caller's write limit (valid requests only; 429 past it).
-    if (s.userId && event.httpMethod !== 'GET') await takeRateLimit(s.userId, 'writes');
+    if (s.userId && event.httpMethod !== 'GET' && !spec.countsOwnWrite) await takeRateLimit(s.userId, 'writes');
   },
 });
 

@@ -5,7 +5,7 @@
 import type { Block, Message, Role } from '#lib/blocks/types.js';
 import type { Reply } from '#lib/agent/reply.js';
 import { assertModelKey, config } from '#lib/config.js';
-import { takeRateLimit } from '#lib/db/rate-limits.js';
+import { limitCount, type LimitCount } from '#lib/db/rate-limits.js';
 import { withDbBudget } from '#lib/db/retry.js';
 import { NotFoundError } from '#lib/errors.js';
 import { logger } from '#lib/observability.js';
@@ -46,20 +46,25 @@ export async function addMessage(
   opts: AddMessageOptions = {},
 ): Promise<AddMessageResult> {
   const message = newMessage(userId, input.role, input.content);
+  // The route counts its write itself (in the append's command), not in the middleware: see the route's spec.
+  const now = Date.now();
+  const writes = limitCount(userId, 'writes', now);
   if (!input.respond) {
-    // One round trip: the append names the thread in the same command when it has no name yet.
+    // One round trip: the append counts the write and names the thread (when it has no name yet) in the same command.
     const name = message.role === 'user' ? nameFrom(message) || undefined : undefined;
-    if (!(await appendMessages(userId, threadId, [message], { name }))) throw new NotFoundError(THREAD_NOT_FOUND);
+    if (!(await appendMessages(userId, threadId, [message], { name, counts: present([writes]) })))
+      throw new NotFoundError(THREAD_NOT_FOUND);
     return { stored: message };
   }
-  // A turn costs model tokens: past the caller's limit nothing is stored and the model is not called.
-  await takeRateLimit(userId, 'turns');
   const thread = await threadForAppend(userId, threadId);
   // Named from its first user message (an imported thread may have one already).
   const name = thread.name === null ? nameFrom(firstNamingMessage(thread.messages) ?? message) || undefined : undefined;
   // The user message takes the thread's reply lease in the same update: one reply at a time per thread.
   const lease = { id: newId(), until: leaseEnd() };
-  if (!(await appendMessages(userId, threadId, [message], { lease, name }))) throw new NotFoundError(THREAD_NOT_FOUND);
+  // A turn costs model tokens: past either limit the command stops before the append, so nothing is stored and the
+  // model is not called. The write is counted first, so a refused turn still counts as a write (as any refused change).
+  const counts = present([writes, limitCount(userId, 'turns', now)]);
+  if (!(await appendMessages(userId, threadId, [message], { lease, name, counts }))) throw new NotFoundError(THREAD_NOT_FOUND);
   const hold = holdLease(threadId, lease.id);
   try {
     const { startReply } = await agent();
@@ -81,6 +86,8 @@ export async function addMessage(
     throw err;
   }
 }
+
+const present = (counts: (LimitCount | undefined)[]) => counts.filter((c): c is LimitCount => c !== undefined);
 
 const leaseEnd = () => new Date(Date.now() + config.REPLY_LEASE_MS);
 

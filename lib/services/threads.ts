@@ -134,5 +134,6 @@ export async function appendMessages(userId: string, threadId: string, messages:
   const at = messages[messages.length - 1]?.created_at ?? new Date();
   if (await primaryStore.appendMessages(userId, threadId, messages, at, opts)) return true;
   if (!(await copyFromFallback(userId, threadId))) return false;
-  return primaryStore.appendMessages(userId, threadId, messages, at, opts);
+  // The first attempt took the rate-limit counts (its command ran, and found no thread).
+  return primaryStore.appendMessages(userId, threadId, messages, at, { ...opts, counts: undefined });
 }

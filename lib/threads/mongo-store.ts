@@ -1,7 +1,9 @@
 /** The MongoDB thread store: one document per thread, messages embedded, every filter scoped to the owner. */
-import { BSON, type Collection, type Document, type Filter } from 'mongodb';
+import { BSON, type AnyBulkWriteOperation, type Collection, type Document, type Filter } from 'mongodb';
 import type { Message } from '#lib/blocks/types.js';
+import { THREADS } from '#lib/db/indexes.js';
 import { getDb } from '#lib/db/mongo.js';
+import { refusedAt, type LimitCount } from '#lib/db/rate-limits.js';
 import { withDbRetry } from '#lib/db/retry.js';
 import { ConflictError, NotFoundError } from '#lib/errors.js';
 import { isObj } from '#lib/json.js';
@@ -18,12 +20,16 @@ import {
 } from './overflow.js';
 import type { Feedback, FeedbackClass, ListPage, MessagePage, ThreadDoc, ThreadRecord, ThreadStore, ThreadSummary } from './types.js';
 
-export const THREADS = 'threads';
+export { THREADS };
 
-/** How an append may run: under a reply's lease (taking it when `lease.until` is set), naming an unnamed thread. */
+/**
+ * How an append may run: under a reply's lease (taking it when `lease.until` is set), naming an unnamed thread, and
+ * counting the request against the caller's rate limits (`counts`, lib/db/rate-limits.ts) in the same command.
+ */
 export interface AppendOptions {
   lease?: ReplyLease;
   name?: string;
+  counts?: LimitCount[];
 }
 
 export const REPLY_IN_PROGRESS = 'A reply is being written in this thread; try again when it has finished';
@@ -218,6 +224,8 @@ export const mongoThreadStore: ThreadStore & {
     // Runs after the append in the same ordered command, and only where the message now is: so together they match
     // at least once exactly when the message is stored (appended now, or by an earlier attempt of a retry).
     const naming = name ? [{ updateOne: { filter: { ...owned, 'messages.id': first.id, name: null }, update: { $set: { name } } } }] : [];
+    // Rate-limit counts still to take: ahead of the append in its command, so a refused count stops it (ordered).
+    let counts = opts.counts ?? [];
     // Concurrent appenders may take the room one spill made; each round makes more, so this ends quickly.
     for (let attempt = 0; attempt < 25; attempt++) {
       const append = {
@@ -235,12 +243,26 @@ export const mongoThreadStore: ThreadStore & {
           },
         },
       };
-      // One statement goes as a plain update: the driver's bulk machinery is code a cold start would load for nothing.
-      const matched = await withDbRetry('threads.append', async () =>
-        naming.length
-          ? (await col.bulkWrite([append, ...naming], { ordered: true })).matchedCount
-          : (await col.updateOne(append.updateOne.filter, append.updateOne.update)).matchedCount,
-      );
+      const ops = [...counts.map((c) => c.statement), append, ...naming];
+      let matched: number;
+      try {
+        // One statement goes as a plain update: the driver's bulk machinery is code a cold start would load for nothing.
+        matched = await withDbRetry('threads.append', async () => {
+          if (ops.length === 1) return (await col.updateOne(append.updateOne.filter, append.updateOne.update)).matchedCount;
+          const result = await col.bulkWrite(ops as AnyBulkWriteOperation<ThreadDoc>[], { ordered: true });
+          // Each count matched its window or opened it (an upsert): what is left matched the append and its naming.
+          return result.matchedCount + result.upsertedCount - counts.length;
+        });
+      } catch (err) {
+        const index = refusedAt(err, counts.length);
+        if (index < 0) throw err;
+        const refused = await counts[index]!.refusal();
+        if (refused) throw refused;
+        // Two first requests of a day raced to open a window: the counts before it are taken, count it again.
+        counts = counts.slice(index);
+        continue;
+      }
+      counts = [];
       if (matched > 0) return true;
       // Not applied: already there (a retried append), thread gone or not owned, a reply writing, or no room.
       const already = await withDbRetry('threads.append.check', () =>

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { MongoClient, type Db } from 'mongodb';
+import { MongoClient, type AnyBulkWriteOperation, type Db } from 'mongodb';
 
 export interface FloorSpec {
   uri: string;
@@ -45,13 +45,12 @@ interface FloorThread {
 }
 
 const LIST = { _id: 0, thread_id: 1, name: 1, initial_source: 1, created_at: 1, updated_at: 1 };
+/** Routes that count the caller's write before their work (an append counts it in its own command instead). */
 const WRITES = new Set([
   'createThread',
   'renameThread',
   'deleteThread',
   'shareThread',
-  'addMessage',
-  'addMessageReply',
   'setFeedback',
   'deleteFeedback',
   'revokeShare',
@@ -59,20 +58,30 @@ const WRITES = new Set([
 ]);
 
 /**
- * The rate-limit counter's command (lib/db/rate-limits.ts): one upsert counting the request in its day and minute.
- * The warm bench's bare writes send it too (scripts/bench.ts).
+ * The rate-limit window's statement (lib/db/rate-limits.ts): one conditional upsert counting the request in its day
+ * and minute, in the threads collection. An append sends it ahead of its own statements, in the same command.
  */
-export async function countRequest(db: Db, kind: 'writes' | 'turns', userId: string): Promise<void> {
+export function countStatement(kind: 'writes' | 'turns', userId: string) {
   const now = Date.now();
   const day = now - (now % 86_400_000);
   const minute = `m${Math.floor((now - day) / 60_000)}`;
-  await db
-    .collection<{ _id: string }>('rate_limits')
-    .findOneAndUpdate(
-      { _id: `${kind}:${userId}:${day}` },
-      { $inc: { day: 1, [minute]: 1 }, $setOnInsert: { user_id: userId, expires_at: new Date(day + 86_460_000) } },
-      { upsert: true, returnDocument: 'after', projection: { day: 1, [minute]: 1 } },
-    );
+  const id = `limits:${userId}:${kind}:${day}`;
+  return {
+    updateOne: {
+      filter: { _id: id, [minute]: { $not: { $gte: 1_000_000 } }, day: { $not: { $gte: 1_000_000 } } },
+      update: {
+        $inc: { day: 1, [minute]: 1 },
+        $setOnInsert: { thread_id: id, limit_user: userId, limit_expires_at: new Date(day + 86_460_000) },
+      },
+      upsert: true,
+    },
+  };
+}
+
+/** The rate-limit window's command for a route that counts before its work. The warm bench's bare writes send it too. */
+export async function countRequest(db: Db, kind: 'writes' | 'turns', userId: string): Promise<void> {
+  const { filter, update } = countStatement(kind, userId).updateOne;
+  await db.collection<{ _id: string }>('threads').updateOne(filter, update, { upsert: true });
 }
 
 /** Connects and sends the route's commands; answers with the number of bytes a JSON response would carry. */
@@ -132,9 +141,10 @@ export async function run(spec: FloorSpec): Promise<{ status: number; bytes: num
         .findOne({ share_id: spec.shareId }, { projection: { _id: 0, user_id: 0, thread_id: 0 } });
       break;
     case 'addMessage':
-      // A user message names an unnamed thread in the same command: the append, then the naming, one ordered update.
+      // One ordered update: the write's count, the append, then the naming of an unnamed thread.
       answer = await threads.bulkWrite(
         [
+          countStatement('writes', spec.userId),
           {
             updateOne: {
               filter: { ...owned, 'messages.id': { $ne: message.id } },
@@ -142,19 +152,27 @@ export async function run(spec: FloorSpec): Promise<{ status: number; bytes: num
             },
           },
           { updateOne: { filter: { ...owned, 'messages.id': message.id, name: null }, update: { $set: { name: 'What is zakat?' } } } },
-        ],
+        ] as AnyBulkWriteOperation<FloorThread>[],
         { ordered: true },
       );
       break;
     case 'addMessageReply': {
-      // The reply's work: count the turn, read the thread, store the question taking the thread's reply lease,
-      // stream the model's answer, store the answer, release the lease.
-      await countRequest(db, 'turns', spec.userId);
+      // The reply's work: read the thread, count the write and the turn and store the question taking the thread's
+      // reply lease (one ordered update), stream the model's answer, store the answer, release the lease.
       const thread = await threads.findOne(owned, { projection: { _id: 0 } });
       const lease = randomUUID();
-      await threads.updateOne(
-        { ...owned, 'messages.id': { $ne: message.id } },
-        { $push: { messages: message }, $set: { updated_at: now, reply: { lease, until: new Date(Date.now() + 60_000) } } },
+      await threads.bulkWrite(
+        [
+          countStatement('writes', spec.userId),
+          countStatement('turns', spec.userId),
+          {
+            updateOne: {
+              filter: { ...owned, 'messages.id': { $ne: message.id } },
+              update: { $push: { messages: message }, $set: { updated_at: now, reply: { lease, until: new Date(Date.now() + 60_000) } } },
+            },
+          },
+        ] as AnyBulkWriteOperation<FloorThread>[],
+        { ordered: true },
       );
       const res = await fetch(`${spec.modelUrl}/v1/messages`, {
         method: 'POST',
@@ -234,7 +252,9 @@ export async function run(spec: FloorSpec): Promise<{ status: number; bytes: num
       await shares.deleteMany({ user_id: spec.userId });
       await threads.find({ user_id: spec.userId }, { projection: { _id: 0, thread_id: 1 }, limit: 250 }).toArray();
       await db.collection('thread_message_chunks').deleteMany({ user_id: spec.userId });
-      await db.collection('rate_limits').deleteMany({ user_id: spec.userId });
+      await db
+        .collection<{ _id: string }>('threads')
+        .deleteMany({ _id: { $gte: `limits:${spec.userId}:`, $lt: `limits:${spec.userId};` } });
       answer = await db.collection<{ _id: string }>('legacy_migrated_users').deleteOne({ _id: spec.userId });
       break;
     }

@@ -28,6 +28,7 @@ const { handler: getThread } = await import('#functions/get-thread.js');
 const { handler: shareThread } = await import('#functions/share-thread.js');
 const { handler: getShare } = await import('#functions/get-share.js');
 const { getDb } = await import('#lib/db/mongo.js');
+const { windowsOf } = await import('#lib/db/rate-limits.js');
 const { observed } = await import('#test/support/observed.js');
 const { mongoThreadStore, threadsCollection } = await import('#lib/threads/mongo-store.js');
 const { threadForAppend } = await import('#lib/services/threads.js');
@@ -153,7 +154,11 @@ async function stored(user: string, legacyShareIds: string[]) {
     threads: await find('threads'),
     chunks: await find('thread_message_chunks'),
     shares: await find('shared_threads'),
-    counters: await find('rate_limits'),
+    // Rate-limit windows live in the threads collection, found by their _id range (lib/db/rate-limits.ts).
+    counters: await db
+      .collection('threads')
+      .find(windowsOf(user), { projection: { _id: 0 } })
+      .toArray(),
     sqlThreads: await rows('SELECT * FROM threads WHERE user_id = $1 ORDER BY id'),
     sqlMessages: await rows('SELECT * FROM messages WHERE user_id = $1 ORDER BY id'),
     sqlFeedback: await rows('SELECT * FROM feedback WHERE user_id = $1 ORDER BY id'),

@@ -24,12 +24,15 @@ describe('ensureIndexes', () => {
     await db.collection('threads').createIndex({ name: 1 }, { name: 'kept' });
     const created = await ensureIndexes(db);
     expect(created).toEqual(Object.fromEntries(Object.entries(INDEXES).map(([c, specs]) => [c, specs.map((s) => s.name)])));
-    expect(await names('threads')).toEqual(['_id_', 'kept', 'thread_id_unique', 'user_threads_list']);
+    expect(await names('threads')).toEqual(['_id_', 'kept', 'limit_windows_ttl', 'thread_id_unique', 'user_threads_list']);
     for (const collection of Object.keys(INDEXES)) {
       expect(await names(collection)).toEqual(expect.arrayContaining(INDEXES[collection]!.map((s) => s.name)));
     }
+    // The rate-limit windows expire by TTL; sparse, as threads lack the field (lib/db/rate-limits.ts).
+    const ttl = (await db.collection('threads').listIndexes().toArray()).find((i) => i.name === 'limit_windows_ttl');
+    expect(ttl).toMatchObject({ key: { limit_expires_at: 1 }, expireAfterSeconds: 0, sparse: true });
     await ensureIndexes(db);
-    expect(await names('threads')).toEqual(['_id_', 'kept', 'thread_id_unique', 'user_threads_list']);
+    expect(await names('threads')).toEqual(['_id_', 'kept', 'limit_windows_ttl', 'thread_id_unique', 'user_threads_list']);
   });
 });
 

@@ -20,6 +20,7 @@ let mod: {
   threads: Awaited<ReturnType<(typeof import('#lib/threads/mongo-store.js'))['threadsCollection']>>;
   takeRateLimit: (typeof import('#lib/db/rate-limits.js'))['takeRateLimit'];
   counters: () => Promise<import('mongodb').Collection>;
+  windowsOf: (typeof import('#lib/db/rate-limits.js'))['windowsOf'];
   repliesSettled: () => Promise<void>;
   closeMongo: () => Promise<void>;
 };
@@ -42,7 +43,8 @@ beforeAll(async () => {
     createThread: (await import('#functions/create-thread.js')).handler,
     threads: await (await import('#lib/threads/mongo-store.js')).threadsCollection(),
     takeRateLimit: limits.takeRateLimit,
-    counters: async () => (await db.getDb()).collection(limits.RATE_LIMITS),
+    counters: async () => (await db.getDb()).collection('threads'),
+    windowsOf: limits.windowsOf,
     repliesSettled: (await import('#lib/agent/reply.js')).repliesSettled,
     closeMongo: db.closeMongo,
   };
@@ -110,9 +112,9 @@ describe('rate limits', () => {
     const counts = await Promise.all(ids.map(async (id) => (await messagesOf(id)).length));
     expect(counts.filter((c) => c === 2)).toHaveLength(TURNS_PER_MINUTE); // question + answer
     expect(counts.filter((c) => c === 0)).toHaveLength(60 - TURNS_PER_MINUTE);
-    // Refused requests gave their unit back: the window holds exactly what went through.
-    const docs = await (await mod.counters()).find({ user_id: user }).toArray();
-    const turns = docs.find((d) => String(d._id).startsWith('turns:'))!;
+    // Refused requests counted nothing: the window holds exactly what went through.
+    const docs = await (await mod.counters()).find(mod.windowsOf(user)).toArray();
+    const turns = docs.find((d) => String(d._id).startsWith(`limits:${user}:turns:`))!;
     const windows = Object.entries(turns).filter(([k]) => /^m\d+$/.test(k) || k === 'day');
     expect(windows.map(([, v]) => v)).toEqual([TURNS_PER_MINUTE, TURNS_PER_MINUTE]);
   }, 60_000);
@@ -131,6 +133,27 @@ describe('rate limits', () => {
     // Another user is not affected.
     const other = await call(mod.createThread, { method: 'POST', token: await tokenFor(newUser()), body: {} });
     expect(other.status).toBe(201);
+  }, 60_000);
+
+  it(`counts a \`respond: false\` append in its own command: ${WRITES_PER_MINUTE} of 150 concurrent appends land, the rest are 429 with nothing stored`, async () => {
+    const user = newUser();
+    const token = await tokenFor(user);
+    const [id] = await threadsOf(user, 1);
+    const results = await midWindow(() =>
+      Promise.all(Array.from({ length: 150 }, (_, i) => post(token, id!, { role: 'user', content: `note ${i}`, respond: false }))),
+    );
+    expect(results.filter((r) => r.status === 201)).toHaveLength(WRITES_PER_MINUTE);
+    const limited = results.filter((r) => r.status === 429);
+    expect(limited).toHaveLength(150 - WRITES_PER_MINUTE);
+    expect(limited[0]!.json.detail).toBe(`Too many changes: at most ${WRITES_PER_MINUTE} per minute, please retry later`);
+    // Exactly the admitted messages are stored, and the window counted exactly them.
+    const stored = (await messagesOf(id!)).map((m) => m.content[0]);
+    expect(stored).toHaveLength(WRITES_PER_MINUTE);
+    const admitted = results.flatMap((r) => (r.status === 201 ? [r.json.content[0]] : []));
+    expect(new Set(stored.map((b) => JSON.stringify(b)))).toEqual(new Set(admitted.map((b) => JSON.stringify(b))));
+    const [writes] = await (await mod.counters()).find(mod.windowsOf(user)).toArray();
+    expect(writes).toMatchObject({ day: WRITES_PER_MINUTE });
+    expect(fake.requests).toHaveLength(0);
   }, 60_000);
 
   it('says when the refusing window ends (Retry-After) and starts afresh in the next window', async () => {

@@ -138,7 +138,7 @@ describe('round trips', () => {
     expect(older.map((c) => c.commandName)).toEqual(['aggregate']);
   });
 
-  it('respond: false appends in one command after the write-limit counter, naming an unnamed thread in it', async () => {
+  it('respond: false appends in one command that also counts the write and names an unnamed thread', async () => {
     const user = randomUUID();
     const [named] = await seed(user, 1, 'kept');
     const [unnamed] = await seed(user, 1, null);
@@ -157,11 +157,13 @@ describe('round trips', () => {
         });
         expect(res.status).toBe(201);
       });
-      // The caller's write counter (one command for both windows; lib/db/rate-limits.ts), then the append and the naming.
-      expect(cmds.map((c) => `${c.commandName} ${String(c.command[c.commandName])}`)).toEqual([
-        'findAndModify rate_limits',
-        'update threads',
-      ]);
+      // One round trip: the caller's write-limit window (lib/db/rate-limits.ts), then the append, then the naming, as the
+      // ordered statements of one update command.
+      expect(cmds.map((c) => `${c.commandName} ${String(c.command[c.commandName])}`)).toEqual(['update threads']);
+      const statements = (cmds[0]!.command.updates as { q: Record<string, unknown>; upsert?: boolean }[]).map((u) =>
+        u.upsert ? 'count' : 'name' in u.q ? 'name' : 'append',
+      );
+      expect(statements).toEqual(['count', 'append', 'name']);
       const doc = await (await threadsCollection()).findOne({ thread_id: id });
       expect(doc!.name).toBe(expected);
       expect(doc!.messages).toHaveLength(4);

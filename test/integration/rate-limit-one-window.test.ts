@@ -13,12 +13,12 @@ Object.assign(process.env, {
   RATE_LIMIT_WRITES_PER_DAY: '0',
 });
 
-const { takeRateLimit, RATE_LIMITS } = await import('#lib/db/rate-limits.js');
+const { takeRateLimit, windowsOf } = await import('#lib/db/rate-limits.js');
 const { getDb, closeMongo } = await import('#lib/db/mongo.js');
 
 const MINUTE = 60_000;
 const T0 = Date.UTC(2026, 10, 30, 10, 0, 30);
-const counters = async () => (await getDb()).collection(RATE_LIMITS);
+const counters = async () => (await getDb()).collection('threads');
 
 afterAll(async () => {
   await (await getDb()).dropDatabase();
@@ -36,12 +36,12 @@ describe('rate limits with one window', () => {
         message: 'Too many assistant replies: at most 2 per minute, please retry later',
       });
     }
-    expect(await (await counters()).findOne({ user_id: user })).toMatchObject({ day: 8, m600: 2, m603: 2 });
+    expect(await (await counters()).findOne(windowsOf(user))).toMatchObject({ day: 8, m600: 2, m603: 2 });
   });
 
   it('counts nothing when both limits are 0', async () => {
     const user = newUser();
     for (let i = 0; i < 10; i++) await takeRateLimit(user, 'writes', T0);
-    expect(await (await counters()).countDocuments({ user_id: user })).toBe(0);
+    expect(await (await counters()).countDocuments(windowsOf(user))).toBe(0);
   });
 });

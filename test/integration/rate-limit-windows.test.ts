@@ -1,6 +1,6 @@
 /**
  * The per-user rate-limit counters (lib/db/rate-limits.ts) against the MongoDB test server, at fixed instants: the
- * minute and day windows of each kind, a limit of 0 meaning none, what a refusal gives back, the counter documents'
+ * minute and day windows of each kind, a limit of 0 meaning none, a refusal counting nothing, the window documents'
  * shape and expiry, the `closed` outage policy, and the erasure calls.
  */
 import { Collection, MongoNetworkError, MongoServerError } from 'mongodb';
@@ -17,7 +17,7 @@ Object.assign(process.env, {
   DB_RETRY_BUDGET_MS: '300',
 });
 
-const { takeRateLimit, deleteRateLimitsOf, countRateLimitsOf, RATE_LIMITS } = await import('#lib/db/rate-limits.js');
+const { takeRateLimit, deleteRateLimitsOf, countRateLimitsOf, windowsOf } = await import('#lib/db/rate-limits.js');
 const { getDb, closeMongo } = await import('#lib/db/mongo.js');
 const { logger, metrics, userRef } = await import('#lib/observability.js');
 
@@ -27,7 +27,7 @@ const DAY = 86_400_000;
 const DAY_START = Date.UTC(2026, 10, 30);
 const T0 = DAY_START + 10 * 3_600_000 + 30_000;
 
-const counters = async () => (await getDb()).collection<{ _id: string } & Record<string, unknown>>(RATE_LIMITS);
+const counters = async () => (await getDb()).collection<{ _id: string } & Record<string, unknown>>('threads');
 const refusal = (p: Promise<void>) =>
   p.then(
     () => undefined,
@@ -43,7 +43,7 @@ afterAll(async () => {
 });
 
 describe('rate-limit windows', () => {
-  it('refuses past the minute, then past the day, saying which and until when, and gives refused units back', async () => {
+  it('refuses past the minute, then past the day, saying which and until when, and counts no refused request', async () => {
     const user = newUser();
     for (let i = 0; i < 3; i++) await takeRateLimit(user, 'turns', T0);
     const minute = await refusal(takeRateLimit(user, 'turns', T0));
@@ -58,17 +58,19 @@ describe('rate-limit windows', () => {
     expect(day).toMatchObject({ status: 429, headers: { 'Retry-After': String(untilMidnight) } });
     expect(day!.message).toBe('Too many assistant replies: at most 5 per day, please retry later');
 
-    // One document for the user's day: the two refusals were given back, so it counts 5, 3 + 2 by minute.
-    const docs = await (await counters()).find({ user_id: user }).toArray();
+    // One document for the user's day, in the threads collection: the two refusals counted nothing, so it counts 5,
+    // 3 + 2 by minute. Its thread_id is its _id (the unique index holds it) and it has no user_id (no thread query
+    // matches it).
+    const docs = await (await counters()).find(windowsOf(user)).toArray();
     expect(docs).toEqual([
       {
-        _id: `turns:${user}:${DAY_START}`,
-        user_id: user,
+        _id: `limits:${user}:turns:${DAY_START}`,
+        thread_id: `limits:${user}:turns:${DAY_START}`,
+        limit_user: user,
         day: 5,
         m600: 3,
         m601: 2,
-        m602: 0,
-        expires_at: new Date(DAY_START + DAY + MINUTE),
+        limit_expires_at: new Date(DAY_START + DAY + MINUTE),
       },
     ]);
     // A new day starts afresh.
@@ -87,7 +89,7 @@ describe('rate-limit windows', () => {
 
   it('with the closed policy, refuses with 503 while the counters cannot be reached, and counts it', async () => {
     const user = newUser();
-    const failing = vi.spyOn(Collection.prototype, 'findOneAndUpdate').mockRejectedValue(new MongoNetworkError('connection reset'));
+    const failing = vi.spyOn(Collection.prototype, 'updateOne').mockRejectedValue(new MongoNetworkError('connection reset'));
     const counted = vi.spyOn(metrics, 'addMetric');
     const warned = vi.spyOn(logger, 'warn');
     try {
@@ -103,7 +105,7 @@ describe('rate-limit windows', () => {
       warned.mockRestore();
     }
     // Any other failure is not an outage: it propagates as it is.
-    const broken = vi.spyOn(Collection.prototype, 'findOneAndUpdate').mockRejectedValue(new TypeError('a bug'));
+    const broken = vi.spyOn(Collection.prototype, 'updateOne').mockRejectedValue(new TypeError('a bug'));
     try {
       await expect(takeRateLimit(user, 'turns', T0)).rejects.toThrow(TypeError);
     } finally {
@@ -115,7 +117,7 @@ describe('rate-limit windows', () => {
     const user = newUser();
     // The losing upsert of the race is refused by the unique _id, having written nothing.
     const raced = vi
-      .spyOn(Collection.prototype, 'findOneAndUpdate')
+      .spyOn(Collection.prototype, 'updateOne')
       .mockRejectedValueOnce(new MongoServerError({ message: 'E11000 duplicate key error', code: 11000 }));
     try {
       await expect(takeRateLimit(user, 'writes', T0)).resolves.toBeUndefined();
@@ -123,38 +125,16 @@ describe('rate-limit windows', () => {
     } finally {
       raced.mockRestore();
     }
-    expect(await (await counters()).findOne({ user_id: user })).toMatchObject({ day: 1, m600: 1 });
+    expect(await (await counters()).findOne(windowsOf(user))).toMatchObject({ day: 1, m600: 1 });
   });
 
-  it('still refuses when giving the refused unit back fails, and logs it', async () => {
+  it('refuses exactly past the limit when requests arrive together, and a refusal needs no write to undo', async () => {
     const user = newUser();
-    for (let i = 0; i < 3; i++) await takeRateLimit(user, 'turns', T0);
-    const real = Collection.prototype.findOneAndUpdate;
-    const giveBackFails = vi.spyOn(Collection.prototype, 'findOneAndUpdate').mockImplementation(function (
-      this: Collection,
-      ...args: unknown[]
-    ) {
-      const update = args[1] as { $inc: { day: number } };
-      if (update.$inc.day === -1) return Promise.reject(new MongoNetworkError('connection reset'));
-      return (real as (...a: unknown[]) => unknown).apply(this, args);
-    } as never);
-    const warned = vi.spyOn(logger, 'warn');
-    const info = vi.spyOn(logger, 'info');
-    try {
-      expect(await refusal(takeRateLimit(user, 'turns', T0))).toMatchObject({ status: 429 });
-      expect(warned).toHaveBeenCalledWith('database unavailable, giving up', {
-        operation: 'limits.giveBack',
-        attempts: expect.any(Number),
-      });
-      expect(warned).toHaveBeenCalledWith('giving back a refused rate-limit unit failed', { error: 'MongoNetworkError' });
-      expect(info).toHaveBeenCalledWith('rate limited', { kind: 'turns', window: 'minute', user: userRef(user) });
-    } finally {
-      giveBackFails.mockRestore();
-      warned.mockRestore();
-      info.mockRestore();
-    }
-    // The unit stays counted: the refusal was counted and not given back.
-    expect(await (await counters()).findOne({ user_id: user })).toMatchObject({ day: 4, m600: 4 });
+    // 10 at once against 3 a minute: the conditional upsert admits exactly 3; the 7 others find the window full.
+    const results = await Promise.all(Array.from({ length: 10 }, () => refusal(takeRateLimit(user, 'turns', T0))));
+    expect(results.filter((r) => r === undefined)).toHaveLength(3);
+    expect(results.filter((r) => r?.status === 429)).toHaveLength(7);
+    expect(await (await counters()).findOne(windowsOf(user))).toMatchObject({ day: 3, m600: 3 });
   });
 
   it("counts and deletes a user's counters, and only theirs", async () => {

@@ -1,0 +1,153 @@
+/**
+ * An append that carries its rate-limit counts (lib/db/rate-limits.ts, lib/threads/mongo-store.ts): the counts and
+ * the append are the ordered statements of one update command, so a full window stops the append. Here: the server
+ * behaviour that relies on, a race to open a window, a legacy thread (whose first attempt finds no MongoDB copy), and
+ * a reply turn counted as a write and a turn.
+ */
+import { randomUUID } from 'node:crypto';
+import { Collection, MongoBulkWriteError, type AnyBulkWriteOperation, type Document } from 'mongodb';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { insertLegacyRows } from '#scripts/legacy/seed-data.js';
+import { cloneSeedThreads } from '#scripts/legacy/synthetic.js';
+import { hybridStores } from '#test/support/hybrid.js';
+import { newUser, tokenFor } from '#support/auth.js';
+import { startFakeAnthropic } from '#support/fake-anthropic.js';
+import { callStreaming } from '#support/lambda.js';
+
+const { query } = await hybridStores('append_counts');
+const fake = await startFakeAnthropic();
+Object.assign(process.env, {
+  ANTHROPIC_BASE_URL: fake.url,
+  ANTHROPIC_API_KEY: 'test-anthropic-key',
+  ANTHROPIC_MAX_RETRIES: '0',
+  RATE_LIMIT_WRITES_PER_MINUTE: '5',
+  RATE_LIMIT_WRITES_PER_DAY: '0',
+  RATE_LIMIT_TURNS_PER_MINUTE: '1',
+  RATE_LIMIT_TURNS_PER_DAY: '0',
+});
+
+const { handler: addMessage } = await import('#functions/add-message.js');
+const { getDb } = await import('#lib/db/mongo.js');
+const { windowsOf } = await import('#lib/db/rate-limits.js');
+const { repliesSettled } = await import('#lib/agent/reply.js');
+
+afterAll(async () => {
+  await repliesSettled();
+  await fake.close();
+});
+
+const threads = async () => (await getDb()).collection('threads');
+const post = async (user: string, threadId: string, body: Record<string, unknown>) =>
+  callStreaming(addMessage, { method: 'POST', token: await tokenFor(user), pathParameters: { thread_id: threadId }, body });
+const note = (content: string) => ({ role: 'user', content, respond: false });
+/** The user's windows by kind: what each counted today. */
+const counted = async (user: string) =>
+  Object.fromEntries((await (await threads()).find(windowsOf(user)).toArray()).map((d) => [String(d._id).split(':')[2], d.day as number]));
+
+async function newThread(user: string): Promise<string> {
+  const id = randomUUID();
+  const now = new Date();
+  await (
+    await threads()
+  ).insertOne({
+    thread_id: id,
+    user_id: user,
+    name: null,
+    initial_source: 'web',
+    created_at: now,
+    updated_at: now,
+    metadata: {},
+    messages: [],
+  });
+  return id;
+}
+
+describe('an append carrying its rate-limit count', () => {
+  it('runs on a server that stops an ordered update at its first failed statement, as MongoDB does', async () => {
+    const col = (await getDb()).collection<{ _id: string; n: number }>(`ordered_${process.pid}`);
+    await col.insertMany([
+      { _id: 'taken', n: 0 },
+      { _id: 'next', n: 0 },
+    ]);
+    const ops: AnyBulkWriteOperation<{ _id: string; n: number }>[] = [
+      { updateOne: { filter: { _id: 'next' }, update: { $inc: { n: 1 } } } },
+      { updateOne: { filter: { _id: 'taken', n: { $gt: 5 } }, update: { $inc: { n: 1 } }, upsert: true } },
+      { updateOne: { filter: { _id: 'next' }, update: { $inc: { n: 10 } } } },
+    ];
+    const failed = await col.bulkWrite(ops, { ordered: true }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(failed).toBeInstanceOf(MongoBulkWriteError);
+    expect((failed as MongoBulkWriteError).writeErrors).toMatchObject([{ index: 1, code: 11000 }]);
+    // The statement before the failure ran; the one after it did not.
+    expect(await col.find().sort({ _id: 1 }).toArray()).toEqual([
+      { _id: 'next', n: 1 },
+      { _id: 'taken', n: 0 },
+    ]);
+  });
+
+  it('counts again, and stores once, when another request opened the window between its match and its insert', async () => {
+    const user = newUser();
+    const id = await newThread(user);
+    const real = Collection.prototype.bulkWrite;
+    // The race, reproduced on the server: another request's upsert opens the window, and this one's first statement
+    // then finds no match and collides with it on _id (made unmatchable here, as the open window was invisible to it).
+    const raced = vi.spyOn(Collection.prototype, 'bulkWrite').mockImplementationOnce(async function (this: Collection, ...args: unknown[]) {
+      const [ops, options] = args as [AnyBulkWriteOperation<Document>[], object];
+      const first = ops[0] as { updateOne: { filter: Document; update: Document; upsert: boolean } };
+      await this.updateOne(first.updateOne.filter, first.updateOne.update, { upsert: true });
+      const invisible = { updateOne: { ...first.updateOne, filter: { ...first.updateOne.filter, opened_by_another: true } } };
+      return real.call(this, [invisible, ...ops.slice(1)], options) as never;
+    } as never);
+    try {
+      const res = await post(user, id, note('raced'));
+      expect(res.status).toBe(201);
+      expect(raced).toHaveBeenCalledTimes(2);
+    } finally {
+      raced.mockRestore();
+    }
+    const doc = await (await threads()).findOne({ thread_id: id });
+    expect(doc!.messages.map((m: { content: { text: string }[] }) => m.content[0]!.text)).toEqual(['raced']);
+    // The other request's count and this one's.
+    expect(await counted(user)).toEqual({ writes: 2 });
+  });
+
+  it('counts an append to a legacy thread once, though its first attempt found no MongoDB copy', async () => {
+    const user = newUser();
+    const rows = cloneSeedThreads(user);
+    await insertLegacyRows(query, rows);
+    const res = await post(user, rows.ids.claude, note('to a legacy thread'));
+    expect(res.status).toBe(201);
+    expect(await counted(user)).toEqual({ writes: 1 });
+    const doc = await (await threads()).findOne({ thread_id: rows.ids.claude });
+    expect(doc!.messages.at(-1).id).toBe(res.json.id);
+  });
+
+  it('stops at a full window: 429, nothing stored, the window not counted further', async () => {
+    const user = newUser();
+    const id = await newThread(user);
+    for (let i = 0; i < 5; i++) expect((await post(user, id, note(`n${i}`))).status).toBe(201);
+    const refused = await post(user, id, note('one too many'));
+    expect(refused.status).toBe(429);
+    expect(refused.json).toEqual({ detail: 'Too many changes: at most 5 per minute, please retry later' });
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect((await (await threads()).findOne({ thread_id: id }))!.messages).toHaveLength(5);
+    expect(await counted(user)).toEqual({ writes: 5 });
+  });
+
+  it('counts a reply turn as a write and a turn; a refused turn stores nothing and calls no model', async () => {
+    const user = newUser();
+    const id = await newThread(user);
+    const first = await post(user, id, { role: 'user', content: 'What is zakat?' });
+    expect(first.status).toBe(200);
+    await repliesSettled();
+    const second = await post(user, id, { role: 'user', content: 'And sadaqa?' });
+    expect(second.status).toBe(429);
+    expect(second.json.detail).toBe('Too many assistant replies: at most 1 per minute, please retry later');
+    expect(fake.requests).toHaveLength(1);
+    expect((await (await threads()).findOne({ thread_id: id }))!.messages).toHaveLength(2);
+    // The write is counted ahead of the turn, so the refused turn still counts as a change (as every refused change).
+    expect(await counted(user)).toEqual({ writes: 2, turns: 1 });
+  });
+});
