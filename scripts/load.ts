@@ -219,7 +219,9 @@ async function main(): Promise<void> {
   let duplicated = 0;
   let acked = 0;
   const bytes = { user: [] as number[], assistant: [] as number[] };
-  for await (const doc of threads.find({}, { projection: { _id: 0, thread_id: 1, messages: 1 } })) {
+  // Thread documents only: the collection also holds the users' rate-limit windows, which have no user_id.
+  const threadDocs = { user_id: { $exists: true } };
+  for await (const doc of threads.find(threadDocs, { projection: { _id: 0, thread_id: 1, messages: 1 } })) {
     checked++;
     const messages = (doc.messages ?? []) as { id: string; role: 'user' | 'assistant' }[];
     const ids = messages.map((m) => m.id);
@@ -232,7 +234,9 @@ async function main(): Promise<void> {
     // Stored size of the messages written during the run (what a turn adds to the database).
     for (const m of messages) if (mine.has(m.id)) bytes[m.role]?.push(BSON.calculateObjectSize(m));
   }
-  const known = new Set((await threads.find({}, { projection: { _id: 0, thread_id: 1 } }).toArray()).map((d) => d.thread_id as string));
+  const known = new Set(
+    (await threads.find(threadDocs, { projection: { _id: 0, thread_id: 1 } }).toArray()).map((d) => d.thread_id as string),
+  );
   for (const [thread, ids] of acknowledged) if (!known.has(thread)) lost += ids.size;
 
   console.log(tables.join('\n'));

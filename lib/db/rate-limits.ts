@@ -122,18 +122,11 @@ export function refusedAt(err: unknown, counts: number): number {
 export async function takeRateLimit(userId: string, kind: LimitKind, now = Date.now()): Promise<void> {
   const count = limitCount(userId, kind, now);
   if (!count) return;
-  const { filter, update } = count.statement.updateOne;
   for (;;) {
+    let outcome: Awaited<ReturnType<typeof countOnce>>;
     try {
-      const col = await windows();
-      await withDbRetry('limits.take', () => col.updateOne(filter, update, { upsert: true }));
-      return;
+      outcome = await countOnce(count);
     } catch (err) {
-      if (isDuplicateKey(err)) {
-        const refused = await count.refusal();
-        if (refused) throw refused;
-        continue;
-      }
       if (!isTransientDependencyError(err)) throw err;
       metrics.addMetric('RateLimitUnavailable', 'Count', 1);
       logger.warn('rate-limit counters unavailable', { kind, user: userRef(userId), policy: config.RATE_LIMIT_ON_OUTAGE });
@@ -141,7 +134,22 @@ export async function takeRateLimit(userId: string, kind: LimitKind, now = Date.
         throw new ServiceUnavailableError('Rate limiting temporarily unavailable, please retry');
       return;
     }
+    if (outcome instanceof TooManyRequestsError) throw outcome;
+    if (outcome === 'counted') return;
   }
+}
+
+/** One attempt: counted, refused (the 429), or `again` after losing the race to open the window. */
+async function countOnce(count: LimitCount): Promise<'counted' | 'again' | TooManyRequestsError> {
+  const { filter, update } = count.statement.updateOne;
+  try {
+    const col = await windows();
+    await withDbRetry('limits.take', () => col.updateOne(filter, update, { upsert: true }));
+    return 'counted';
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err;
+  }
+  return (await count.refusal()) ?? 'again';
 }
 
 /** Deletes the user's rate-limit windows (erasure); how many went. */

@@ -62,7 +62,7 @@ export async function addMessage(
   // The user message takes the thread's reply lease in the same update: one reply at a time per thread.
   const lease = { id: newId(), until: leaseEnd() };
   // A turn costs model tokens: past either limit the command stops before the append, so nothing is stored and the
-  // model is not called. The write is counted first, so a refused turn still counts as a write (as any refused change).
+  // model is not called. The write is counted first: a turn refused by its limit still counts as a change.
   const counts = present([writes, limitCount(userId, 'turns', now)]);
   if (!(await appendMessages(userId, threadId, [message], { lease, name, counts }))) throw new NotFoundError(THREAD_NOT_FOUND);
   const hold = holdLease(threadId, lease.id);

@@ -28,7 +28,7 @@ Object.assign(process.env, {
 
 const { handler: addMessage } = await import('#functions/add-message.js');
 const { getDb } = await import('#lib/db/mongo.js');
-const { windowsOf } = await import('#lib/db/rate-limits.js');
+const { refusedAt, windowsOf } = await import('#lib/db/rate-limits.js');
 const { repliesSettled } = await import('#lib/agent/reply.js');
 
 afterAll(async () => {
@@ -85,6 +85,36 @@ describe('an append carrying its rate-limit count', () => {
       { _id: 'next', n: 1 },
       { _id: 'taken', n: 0 },
     ]);
+  });
+
+  it('tells a refused count from any other failure of the command', async () => {
+    const col = (await getDb()).collection<{ _id: string; n: number }>(`refusals_${process.pid}`);
+    await col.insertMany([
+      { _id: 'a', n: 0 },
+      { _id: 'b', n: 'text' as never },
+    ]);
+    const failure = (ops: AnyBulkWriteOperation<{ _id: string; n: number }>[]) =>
+      col.bulkWrite(ops, { ordered: true }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    const full = { updateOne: { filter: { _id: 'a', n: { $gt: 5 } }, update: { $inc: { n: 1 } }, upsert: true } };
+    const fine = { updateOne: { filter: { _id: 'a' }, update: { $inc: { n: 1 } } } };
+    const atFirst = await failure([full, fine]);
+    const atSecond = await failure([fine, full]);
+    // A duplicate key among the counts: its index. After them (the write's own statement): not a refusal.
+    expect([refusedAt(atFirst, 1), refusedAt(atFirst, 2)]).toEqual([0, 0]);
+    expect([refusedAt(atSecond, 1), refusedAt(atSecond, 2)]).toEqual([-1, 1]);
+    // Another error among the counts ($inc of a string), a failure that is not a bulk write's, or none.
+    const mismatch = await failure([{ updateOne: { filter: { _id: 'b' }, update: { $inc: { n: 1 } } } }, fine]);
+    expect(mismatch).toBeInstanceOf(MongoBulkWriteError);
+    expect(refusedAt(mismatch, 2)).toBe(-1);
+    const single = await col.updateOne(full.updateOne.filter, full.updateOne.update, { upsert: true }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(single).toMatchObject({ code: 11000 });
+    expect([refusedAt(single, 1), refusedAt(new Error('x'), 1), refusedAt(undefined, 1)]).toEqual([-1, -1, -1]);
   });
 
   it('counts again, and stores once, when another request opened the window between its match and its insert', async () => {

@@ -46,7 +46,16 @@ describe('rate-limit windows', () => {
   it('refuses past the minute, then past the day, saying which and until when, and counts no refused request', async () => {
     const user = newUser();
     for (let i = 0; i < 3; i++) await takeRateLimit(user, 'turns', T0);
+    const info = vi.spyOn(logger, 'info');
+    const counted = vi.spyOn(metrics, 'addMetric');
     const minute = await refusal(takeRateLimit(user, 'turns', T0));
+    try {
+      expect(info).toHaveBeenCalledWith('rate limited', { kind: 'turns', window: 'minute', user: userRef(user) });
+      expect(counted).toHaveBeenCalledWith('RateLimited', 'Count', 1);
+    } finally {
+      info.mockRestore();
+      counted.mockRestore();
+    }
     expect(minute).toMatchObject({ status: 429, headers: { 'Retry-After': '30' } });
     expect(minute!.message).toBe('Too many assistant replies: at most 3 per minute, please retry later');
 
@@ -113,6 +122,21 @@ describe('rate-limit windows', () => {
     }
   });
 
+  it('applies the outage policy when the check after a full window cannot be read', async () => {
+    const user = newUser();
+    for (let i = 0; i < 3; i++) await takeRateLimit(user, 'turns', T0);
+    const failing = vi.spyOn(Collection.prototype, 'findOne').mockRejectedValue(new MongoNetworkError('connection reset'));
+    const warned = vi.spyOn(logger, 'warn');
+    try {
+      expect(await refusal(takeRateLimit(user, 'turns', T0))).toMatchObject({ status: 503 });
+      expect(warned).toHaveBeenCalledWith('database unavailable, giving up', { operation: 'limits.check', attempts: expect.any(Number) });
+      expect(warned).toHaveBeenCalledWith('rate-limit counters unavailable', { kind: 'turns', user: userRef(user), policy: 'closed' });
+    } finally {
+      failing.mockRestore();
+      warned.mockRestore();
+    }
+  });
+
   it('counts again when the first two requests of a day race to create its document', async () => {
     const user = newUser();
     // The losing upsert of the race is refused by the unique _id, having written nothing.
@@ -120,7 +144,8 @@ describe('rate-limit windows', () => {
       .spyOn(Collection.prototype, 'updateOne')
       .mockRejectedValueOnce(new MongoServerError({ message: 'E11000 duplicate key error', code: 11000 }));
     try {
-      await expect(takeRateLimit(user, 'writes', T0)).resolves.toBeUndefined();
+      // The check after the lost race finds no window at all (the winner's not visible yet): it counts again.
+      await expect(takeRateLimit(user, 'turns', T0)).resolves.toBeUndefined();
       expect(raced).toHaveBeenCalledTimes(2);
     } finally {
       raced.mockRestore();
