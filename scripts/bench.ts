@@ -177,11 +177,12 @@ async function main(): Promise<void> {
       name: `GET /threads/{id}?limit=20 (${messagesIn} messages)`,
       route: async () =>
         (await h.get(event('GET', `/api/v3/threads/${longId}`, heavyToken, { ...longPath, query: { limit: '20' } }), context)).statusCode,
+      // The route's read: one message more than the page (it tells whether older ones exist), and the overflow count.
       bare: async () =>
         JSON.stringify(
           await col.findOne(
             { thread_id: longId, user_id: heavy },
-            { projection: { ...SUMMARY_PROJECTION, metadata: 1, messages: { $slice: -20 } } },
+            { projection: { ...SUMMARY_PROJECTION, metadata: 1, overflow_chunks: 1, messages: { $slice: -21 } } },
           ),
         ),
       read: true,

@@ -515,6 +515,22 @@ describe('authentication', () => {
     ],
   ];
 
+  it('refuses a token at its expiry though this container verified it before', async () => {
+    const expiry = exp();
+    const token = await sign({ user_id: user, type: 'access', exp: expiry });
+    expect((await call(listThreads, { token })).status).toBe(200);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime((expiry - 1) * 1000);
+      expect((await call(listThreads, { token })).status).toBe(200);
+      vi.setSystemTime(expiry * 1000);
+      const res = await call(listThreads, { token });
+      expect([res.status, res.json]).toEqual([401, { detail: 'Token has expired' }]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it.each(cases)('rejects %s with 401, WWW-Authenticate: Bearer and a detail, writing nothing', async (_label, headers, detail) => {
     const before = await countFor(user);
     for (const [fn, opts] of [

@@ -33,6 +33,15 @@ describe('REQUIRE_TOKEN_IN_DB', () => {
     expect([res.status, res.json, res.headers['www-authenticate']]).toEqual([401, { detail: 'Could not validate credentials' }, 'Bearer']);
   });
 
+  it('refuses a token logged out after it was used: remembering a verified token never skips this check', async () => {
+    const user = newUser();
+    const token = await tokenFor(user);
+    await listTokens(user, token);
+    expect((await call(listThreads, { token })).status).toBe(200);
+    await query('DELETE FROM access_tokens WHERE token = $1', [token]);
+    expect((await call(listThreads, { token })).status).toBe(401);
+  });
+
   it('refuses a token listed for another user', async () => {
     const user = newUser();
     const token = await tokenFor(user);
