@@ -7,7 +7,8 @@
  *    reply is read to its end), add a message with `respond: false`, open the thread again. Sessions take their user
  *    round-robin from N users, so at times two sessions write to one thread at once (two devices of one user).
  *  - Per route: requests, p50/p95/p99 latency (from sending the request to the end of its response), errors
- *    (non-2xx answers and socket errors). Then every thread is read back: every message the server acknowledged
+ *    (non-2xx answers and socket errors), and apart from them the 409s of a thread whose reply was still being
+ *    written (the one-reply-per-thread rule answering a second session of the same user, as it should). Then every thread is read back: every message the server acknowledged
  *    (201 body id, X-Message-Id, X-Reply-Message-Id) must be stored exactly once: "messages lost" must be 0.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -42,6 +43,8 @@ interface User {
 interface Stats {
   ms: number[];
   errors: number;
+  /** 409: the thread's reply was being written (another session of the same user). */
+  busy: number;
   statuses: Map<number, number>;
 }
 
@@ -72,7 +75,7 @@ function startServer(env: NodeJS.ProcessEnv, log: string): Promise<ChildProcess>
 async function run(level: number, port: number, users: User[], acknowledged: Map<string, Set<string>>) {
   const stats = new Map<string, Stats>();
   const stat = (route: string) => {
-    if (!stats.has(route)) stats.set(route, { ms: [], errors: 0, statuses: new Map() });
+    if (!stats.has(route)) stats.set(route, { ms: [], errors: 0, busy: 0, statuses: new Map() });
     return stats.get(route)!;
   };
   let next = 0;
@@ -104,7 +107,8 @@ async function run(level: number, port: number, users: User[], acknowledged: Map
       const s = stat(route);
       s.ms.push(performance.now() - ctx.t0!);
       s.statuses.set(status, (s.statuses.get(status) ?? 0) + 1);
-      if (status >= 300) s.errors++;
+      if (status === 409) s.busy++;
+      else if (status >= 300) s.errors++;
       else check?.(status, body, headers, ctx.user!);
     },
   });
@@ -200,14 +204,14 @@ async function main(): Promise<void> {
     const rows = [...stats.entries()].map(([route, s]) => {
       const p = (q: number) => [...s.ms].sort((a, b) => a - b)[Math.min(s.ms.length - 1, Math.floor(s.ms.length * q))] ?? 0;
       const codes = [...s.statuses.entries()].map(([c, n]) => `${c}:${n}`).join(' ');
-      return `| ${route.padEnd(36)} | ${String(s.ms.length).padStart(8)} | ${(s.ms.length / seconds).toFixed(1).padStart(6)} | ${spread(s.ms).median.toFixed(0).padStart(6)} | ${p(0.95).toFixed(0).padStart(6)} | ${p(0.99).toFixed(0).padStart(6)} | ${String(s.errors).padStart(6)} | ${codes}`;
+      return `| ${route.padEnd(36)} | ${String(s.ms.length).padStart(8)} | ${(s.ms.length / seconds).toFixed(1).padStart(6)} | ${spread(s.ms).median.toFixed(0).padStart(6)} | ${p(0.95).toFixed(0).padStart(6)} | ${p(0.99).toFixed(0).padStart(6)} | ${String(s.errors).padStart(6)} | ${String(s.busy).padStart(8)} | ${codes}`;
     });
     tables.push(
       [
         `\nN = ${level} concurrent users, ${SECONDS} s: ${result.requests.total} requests (${(result.requests.total / seconds).toFixed(1)}/s), ` +
           `socket errors ${result.errors}, timeouts ${result.timeouts}, non-2xx ${result.non2xx}.`,
-        `| ${'route'.padEnd(36)} | requests | req/s  | p50 ms | p95 ms | p99 ms | errors | statuses`,
-        `|${'-'.repeat(38)}|----------|--------|--------|--------|--------|--------|---------`,
+        `| ${'route'.padEnd(36)} | requests | req/s  | p50 ms | p95 ms | p99 ms | errors | 409 busy | statuses`,
+        `|${'-'.repeat(38)}|----------|--------|--------|--------|--------|--------|----------|---------`,
         ...rows,
       ].join('\n'),
     );
