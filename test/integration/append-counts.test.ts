@@ -4,11 +4,11 @@
  * behaviour that relies on, a race to open a window, a legacy thread (whose first attempt finds no MongoDB copy), and
  * a reply turn counted as a write and a turn.
  */
-import { randomUUID } from 'node:crypto';
 import { Collection, MongoBulkWriteError, type AnyBulkWriteOperation, type Document } from 'mongodb';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { insertLegacyRows } from '#scripts/legacy/seed-data.js';
 import { cloneSeedThreads } from '#scripts/legacy/synthetic.js';
+import { realisticThread } from '#support/bench-data.js';
 import { hybridStores } from '#test/support/hybrid.js';
 import { newUser, tokenFor } from '#support/auth.js';
 import { startFakeAnthropic } from '#support/fake-anthropic.js';
@@ -44,22 +44,11 @@ const note = (content: string) => ({ role: 'user', content, respond: false });
 const counted = async (user: string) =>
   Object.fromEntries((await (await threads()).find(windowsOf(user)).toArray()).map((d) => [String(d._id).split(':')[2], d.day as number]));
 
+/** An empty thread of the user's (a realistic one of no exchanges), inserted directly: no write counted. */
 async function newThread(user: string): Promise<string> {
-  const id = randomUUID();
-  const now = new Date();
-  await (
-    await threads()
-  ).insertOne({
-    thread_id: id,
-    user_id: user,
-    name: null,
-    initial_source: 'web',
-    created_at: now,
-    updated_at: now,
-    metadata: {},
-    messages: [],
-  });
-  return id;
+  const thread = realisticThread(user, 0, 0);
+  await (await threads()).insertOne(thread);
+  return thread.thread_id;
 }
 
 describe('an append carrying its rate-limit count', () => {
