@@ -3,6 +3,8 @@ import type { Db, IndexDescription } from 'mongodb';
 
 /** The threads collection: the threads, and the rate-limit windows that count writes to them (lib/db/rate-limits.ts). */
 export const THREADS = 'threads';
+/** The `_id`s of the rate-limit windows in it: strings from `limits:` up to `limits;` (`;` follows `:`). */
+export const WINDOW_IDS = { $gte: 'limits:', $lt: 'limits;' } as const;
 
 /**
  * The indexes of the contract. createIndexes is idempotent: run by `npm run db:setup` at deploy time,
@@ -43,7 +45,15 @@ const RETIRED: Record<string, string[]> = {
   threads: ['user_id_updated_at'],
 };
 
+/**
+ * Collections an earlier release wrote that no current code reads: dropped. `rate_limits` held the rate-limit windows
+ * before they moved into `threads` (counters of the day; its users' allowances start afresh once).
+ */
+const RETIRED_COLLECTIONS = ['rate_limits'];
+
 export async function ensureIndexes(db: Db): Promise<Record<string, string[]>> {
+  const present = new Set((await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name));
+  for (const name of RETIRED_COLLECTIONS) if (present.has(name)) await db.dropCollection(name);
   const created: Record<string, string[]> = {};
   for (const [collection, specs] of Object.entries(INDEXES)) {
     created[collection] = await db.collection(collection).createIndexes(specs);

@@ -45,6 +45,8 @@ export interface LimitCount {
 }
 
 const MINUTE_MS = 60_000;
+/** Attempts at counting when a duplicate key is a lost race to open the window (one more almost always does). */
+const RACE_ATTEMPTS = 5;
 const DAY_MS = 86_400_000;
 
 const limitsOf = (kind: LimitKind) =>
@@ -122,7 +124,8 @@ export function refusedAt(err: unknown, counts: number): number {
 export async function takeRateLimit(userId: string, kind: LimitKind, now = Date.now()): Promise<void> {
   const count = limitCount(userId, kind, now);
   if (!count) return;
-  for (;;) {
+  // A lost race to open a window is retried; a duplicate key that keeps coming while the window has room is a fault.
+  for (let attempt = 1; ; attempt++) {
     let outcome: Awaited<ReturnType<typeof countOnce>>;
     try {
       outcome = await countOnce(count);
@@ -136,6 +139,8 @@ export async function takeRateLimit(userId: string, kind: LimitKind, now = Date.
     }
     if (outcome instanceof TooManyRequestsError) throw outcome;
     if (outcome === 'counted') return;
+    if (attempt >= RACE_ATTEMPTS)
+      throw new Error(`rate-limit window ${kind} of ${userRef(userId)} collided ${attempt} times with room left`);
   }
 }
 

@@ -81,7 +81,10 @@ async function verify(token: string, key: Promise<webcrypto.CryptoKey>): Promise
     throw new UnauthorizedError('Invalid token identifier');
   }
   const userId = payload.user_id.toLowerCase();
-  if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value!);
-  verified.set(token, { userId, exp: payload.exp! });
+  // Only under the key it was checked with: a rotation while this check ran has dropped the tokens of the old key.
+  if (signingKey?.key === key) {
+    if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value!);
+    verified.set(token, { userId, exp: payload.exp! });
+  }
   return userId;
 }

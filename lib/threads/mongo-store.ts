@@ -226,6 +226,14 @@ export const mongoThreadStore: ThreadStore & {
     const naming = name ? [{ updateOne: { filter: { ...owned, 'messages.id': first.id, name: null }, update: { $set: { name } } } }] : [];
     // Rate-limit counts still to take: ahead of the append in its command, so a refused count stops it (ordered).
     let counts = opts.counts ?? [];
+    /** Whether the message is in the thread already (an earlier attempt stored it); names the thread then. */
+    const stored = async () => {
+      const found = await withDbRetry('threads.append.check', () =>
+        col.countDocuments({ ...owned, 'messages.id': first.id }, { limit: 1 }),
+      );
+      if (found > 0 && name) await this.nameIfUnset(userId, threadId, name);
+      return found > 0;
+    };
     // Concurrent appenders may take the room one spill made; each round makes more, so this ends quickly.
     for (let attempt = 0; attempt < 25; attempt++) {
       const append = {
@@ -257,7 +265,12 @@ export const mongoThreadStore: ThreadStore & {
         const index = refusedAt(err, counts.length);
         if (index < 0) throw err;
         const refused = await counts[index]!.refusal();
-        if (refused) throw refused;
+        // A command retried after a lost answer (withDbRetry) whose first attempt landed: its own count filled the
+        // window, and the message is stored. Anything else refused stores nothing.
+        if (refused) {
+          if (await stored()) return true;
+          throw refused;
+        }
         // Two first requests of a day raced to open a window: the counts before it are taken, count it again.
         counts = counts.slice(index);
         continue;
@@ -265,13 +278,7 @@ export const mongoThreadStore: ThreadStore & {
       counts = [];
       if (matched > 0) return true;
       // Not applied: already there (a retried append), thread gone or not owned, a reply writing, or no room.
-      const already = await withDbRetry('threads.append.check', () =>
-        col.countDocuments({ ...owned, 'messages.id': first.id }, { limit: 1 }),
-      );
-      if (already > 0) {
-        if (name) await this.nameIfUnset(userId, threadId, name);
-        return true;
-      }
+      if (await stored()) return true;
       if (!(await this.exists(userId, threadId))) return false;
       const busy = await withDbRetry('threads.append.lease', () =>
         col.countDocuments({ thread_id: threadId, user_id: userId, $nor: [mayWrite(new Date(), lease?.id)] }, { limit: 1 }),

@@ -4,7 +4,7 @@
  * behaviour that relies on, a race to open a window, a legacy thread (whose first attempt finds no MongoDB copy), and
  * a reply turn counted as a write and a turn.
  */
-import { Collection, MongoBulkWriteError, type AnyBulkWriteOperation, type Document } from 'mongodb';
+import { Collection, MongoBulkWriteError, MongoNetworkError, type AnyBulkWriteOperation, type Document } from 'mongodb';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { insertLegacyRows } from '#scripts/legacy/seed-data.js';
 import { cloneSeedThreads } from '#scripts/legacy/synthetic.js';
@@ -130,6 +130,32 @@ describe('an append carrying its rate-limit count', () => {
     expect(doc!.messages.map((m: { content: { text: string }[] }) => m.content[0]!.text)).toEqual(['raced']);
     // The other request's count and this one's.
     expect(await counted(user)).toEqual({ writes: 2 });
+  });
+
+  it('answers 201 when its command is sent again after a lost answer and its own count filled the window', async () => {
+    const user = newUser();
+    const id = await newThread(user);
+    for (let i = 0; i < 4; i++) expect((await post(user, id, note(`n${i}`))).status).toBe(201);
+    const real = Collection.prototype.bulkWrite;
+    // The fifth: the command lands (its count fills the window) but its answer is lost, so it is sent again.
+    const lost = vi.spyOn(Collection.prototype, 'bulkWrite').mockImplementationOnce(async function (this: Collection, ...args: unknown[]) {
+      await (real as (...a: unknown[]) => Promise<unknown>).apply(this, args);
+      throw new MongoNetworkError('connection reset');
+    } as never);
+    try {
+      const res = await post(user, id, note('landed once'));
+      expect(res.status).toBe(201);
+      expect(lost).toHaveBeenCalledTimes(2);
+    } finally {
+      lost.mockRestore();
+    }
+    const texts = (await (await threads()).findOne({ thread_id: id }))!.messages.map(
+      (m: { content: { text: string }[] }) => m.content[0]!.text,
+    );
+    expect(texts).toEqual(['n0', 'n1', 'n2', 'n3', 'landed once']);
+    expect(await counted(user)).toEqual({ writes: 5 });
+    // The window is full for anyone else: refused, nothing stored.
+    expect((await post(user, id, note('refused'))).status).toBe(429);
   });
 
   it('counts an append to a legacy thread once, though its first attempt found no MongoDB copy', async () => {

@@ -296,6 +296,22 @@ describe('backup', () => {
     }
   });
 
+  it('leaves the rate-limit windows kept among the threads out of a backup and of its verification', async () => {
+    const threads = source.collection<{ _id: string } & Document>('threads');
+    const id = `limits:${randomUUID()}:writes:${t0.getTime()}`;
+    await threads.insertOne({ _id: id, thread_id: id, limit_user: 'u', day: 3, m600: 3, limit_expires_at: later(HOUR) });
+    try {
+      const dir = path.join(workDir, 'with-window');
+      const manifest = await backupDatabase(source, dir, { collections: ['threads'] });
+      expect(manifest.collections.threads).toMatchObject({ count: expected.threads!.length });
+      expect(gunzipSync(await readFile(path.join(dir, 'threads.ejson.gz'))).toString('utf8')).not.toContain('limits:');
+      const report = await verifyBackup(source, dir);
+      expect(report.collections.map((c) => [c.collection, c.status, c.extra])).toEqual([['threads', 'exact', 0]]);
+    } finally {
+      await threads.deleteOne({ _id: id });
+    }
+  });
+
   it('backs up only the collections asked for, and never writes over an existing backup', async () => {
     const dir = path.join(workDir, 'threads-only');
     const manifest = await backupDatabase(source, dir, { collections: ['threads'] });

@@ -1,7 +1,7 @@
 /**
  * The MongoDB side of lib/db/ against the test server: `ensureIndexes` (npm run db:setup) creates every index of the
- * contract, drops a retired one once its successor exists, and can run again; the container's client is one cached
- * connection until closed.
+ * contract, drops a retired one once its successor exists, drops a retired collection, and can run again; the
+ * container's client is one cached connection until closed.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -22,7 +22,10 @@ describe('ensureIndexes', () => {
     const db = await getDb();
     await db.collection('threads').createIndex({ user_id: 1, updated_at: -1 }, { name: 'user_id_updated_at' });
     await db.collection('threads').createIndex({ name: 1 }, { name: 'kept' });
+    // The collection the rate-limit windows lived in before they moved into threads.
+    await db.collection('rate_limits').insertOne({ _id: 'turns:u:0' as never, user_id: 'u', day: 1 });
     const created = await ensureIndexes(db);
+    expect((await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name)).not.toContain('rate_limits');
     expect(created).toEqual(Object.fromEntries(Object.entries(INDEXES).map(([c, specs]) => [c, specs.map((s) => s.name)])));
     expect(await names('threads')).toEqual(['_id_', 'kept', 'limit_windows_ttl', 'thread_id_unique', 'user_threads_list']);
     for (const collection of Object.keys(INDEXES)) {

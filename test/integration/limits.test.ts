@@ -153,7 +153,6 @@ describe('rate limits', () => {
     expect(new Set(stored.map((b) => JSON.stringify(b)))).toEqual(new Set(admitted.map((b) => JSON.stringify(b))));
     const [writes] = await (await mod.counters()).find(mod.windowsOf(user)).toArray();
     expect(writes).toMatchObject({ day: WRITES_PER_MINUTE });
-    expect(fake.requests).toHaveLength(0);
   }, 60_000);
 
   it('says when the refusing window ends (Retry-After) and starts afresh in the next window', async () => {

@@ -153,6 +153,21 @@ describe('rate-limit windows', () => {
     expect(await (await counters()).findOne(windowsOf(user))).toMatchObject({ day: 1, m600: 1 });
   });
 
+  it('gives up, as a fault, when a duplicate key keeps coming while the window has room', async () => {
+    const user = newUser();
+    const collide = vi
+      .spyOn(Collection.prototype, 'updateOne')
+      .mockRejectedValue(new MongoServerError({ message: 'E11000 duplicate key error', code: 11000 }));
+    try {
+      await expect(takeRateLimit(user, 'turns', T0)).rejects.toThrow(
+        `rate-limit window turns of ${userRef(user)} collided 5 times with room left`,
+      );
+      expect(collide).toHaveBeenCalledTimes(5);
+    } finally {
+      collide.mockRestore();
+    }
+  });
+
   it('refuses exactly past the limit when requests arrive together, and a refusal needs no write to undo', async () => {
     const user = newUser();
     // 10 at once against 3 a minute: the conditional upsert admits exactly 3; the 7 others find the window full.

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { BSON, type Db } from 'mongodb';
+import { BSON, type Db, type Document } from 'mongodb';
 import { canonicalJson, EXACT_READ, exists, parseCanonical, writeGzipFile } from './files.js';
 import { keyOf } from './keys.js';
 import { BACKUP_COLLECTIONS, MANIFEST_FILE, writeManifest, type BackupManifest, type CollectionEntry } from './manifest.js';
@@ -55,7 +55,7 @@ export async function backupDatabase(db: Db, outDir: string, opts: BackupOptions
 async function backupCollection(
   db: Db,
   dir: string,
-  spec: { name: string; key: readonly string[] },
+  spec: { name: string; key: readonly string[]; only?: Document },
   present: boolean,
   log: Log,
   progressEvery: number,
@@ -72,7 +72,7 @@ async function backupCollection(
   let notRoundTrippable = 0;
 
   // Sorted by _id: the _id index serves it, and a document updated during the scan cannot be seen twice.
-  const cursor = col.find({}, { sort: { _id: 1 }, ...EXACT_READ });
+  const cursor = col.find(spec.only ?? {}, { sort: { _id: 1 }, ...EXACT_READ });
   async function* lines(): AsyncGenerator<Buffer> {
     try {
       for await (const doc of cursor) {

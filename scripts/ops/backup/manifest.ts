@@ -19,7 +19,9 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import type { Document } from 'mongodb';
 import * as z from 'zod';
+import { WINDOW_IDS } from '#lib/db/indexes.js';
 import { BackupIntegrityError, writeFileAtomic } from './files.js';
 
 export const MANIFEST_FILE = 'manifest.json';
@@ -30,10 +32,11 @@ const BACKUP_FORMAT_VERSION = 1;
  * What is backed up, and the natural key a restore upserts by (each collection's unique index). Names as in
  * lib/threads/mongo-store.ts (`THREADS`), lib/share/snapshot.ts (`SHARES`) and lib/threads/overflow.ts (`CHUNKS`);
  * not imported, as those modules read the configuration at import. `optional` collections are backed up only when
- * they exist.
+ * they exist. `only` is the part of a collection that is backed up (and compared by the verification).
  */
-export const BACKUP_COLLECTIONS: ReadonlyArray<{ name: string; key: readonly string[]; optional: boolean }> = [
-  { name: 'threads', key: ['thread_id'], optional: false },
+export const BACKUP_COLLECTIONS: ReadonlyArray<{ name: string; key: readonly string[]; optional: boolean; only?: Document }> = [
+  // The threads without the rate-limit windows kept beside them: counters of the day, not data (lib/db/rate-limits.ts).
+  { name: 'threads', key: ['thread_id'], optional: false, only: { _id: { $not: WINDOW_IDS } } },
   { name: 'shared_threads', key: ['share_id'], optional: false },
   { name: 'thread_message_chunks', key: ['thread_id', 'seq'], optional: true },
 ];

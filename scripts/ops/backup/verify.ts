@@ -6,7 +6,7 @@ import { INDEXES } from '#lib/db/indexes.js';
 import { stableJson } from '#lib/json.js';
 import { BackupIntegrityError, canonicalJson, digestGzipContent, EXACT_READ, exists, openLines, parseLine, sha256File } from './files.js';
 import { DEFAULT_BATCH_SIZE, keyOf, lookupByKey } from './keys.js';
-import { readManifest, selectCollections, type BackupManifest, type CollectionEntry } from './manifest.js';
+import { BACKUP_COLLECTIONS, readManifest, selectCollections, type BackupManifest, type CollectionEntry } from './manifest.js';
 import { documents, SAMPLE_LIMIT, silent, type CollectionVerifyReport, type Log, type VerifyReport } from './report.js';
 
 interface VerifyOptions {
@@ -56,11 +56,14 @@ export async function checkAllFiles(dir: string, manifest: BackupManifest, names
   }
 }
 
+/** The part of a collection a backup holds (the threads without their rate-limit windows). */
+const backedUp = (name: string): Document => BACKUP_COLLECTIONS.find((c) => c.name === name)?.only ?? {};
+
 /** Count and checksum of a collection computed exactly as the backup defines them. */
 async function digestCollection(db: Db, name: string): Promise<{ count: number; checksum: string }> {
   const hash = createHash('sha256');
   let count = 0;
-  for await (const doc of db.collection(name).find({}, { sort: { _id: 1 }, ...EXACT_READ })) {
+  for await (const doc of db.collection(name).find(backedUp(name), { sort: { _id: 1 }, ...EXACT_READ })) {
     hash.update(`${canonicalJson(doc)}\n`, 'utf8');
     count += 1;
   }
@@ -193,7 +196,7 @@ async function verifyCollection(
   await compare(batch);
 
   const projection = Object.fromEntries([['_id', 1], ...entry.key.map((f) => [f, 1])]);
-  for await (const d of col.find({}, { projection, sort: { _id: 1 }, ...EXACT_READ })) {
+  for await (const d of col.find(backedUp(name), { projection, sort: { _id: 1 }, ...EXACT_READ })) {
     if (backupKeys.has(keyOf(d, entry.key).id)) continue;
     report.extra += 1;
     sample(report.samples.extra, d);
