@@ -10,6 +10,7 @@ import { handler as renameThread } from '#functions/rename-thread.js';
 import { closeMongo, getDb } from '#lib/db/mongo.js';
 import { ensureIndexes } from '#lib/db/indexes.js';
 import { DEV_SECRET_KEY } from '#lib/dev-secret.js';
+import { authenticate } from '#lib/http/auth.js';
 import { threadsCollection } from '#lib/threads/mongo-store.js';
 import type { ThreadDoc } from '#lib/threads/types.js';
 import { newUser, tokenFor } from '#support/auth.js';
@@ -514,6 +515,23 @@ describe('authentication', () => {
       'Invalid token identifier',
     ],
   ];
+
+  it('remembers the last 1,000 tokens it checked, the oldest out first', async () => {
+    const tokens = await Promise.all(Array.from({ length: 1_001 }, (_, i) => sign({ user_id: user, type: 'access', exp: exp() + i })));
+    const checks = vi.spyOn(crypto.subtle, 'verify');
+    try {
+      for (const token of tokens.slice(0, 1_000)) expect(await authenticate(`Bearer ${token}`)).toBe(user);
+      expect(checks).toHaveBeenCalledTimes(1_000);
+      await authenticate(`Bearer ${tokens[0]}`); // still remembered: 1,000 held
+      await authenticate(`Bearer ${tokens[1_000]}`); // the 1,001st: the oldest goes
+      await authenticate(`Bearer ${tokens[999]}`); // still remembered
+      expect(checks).toHaveBeenCalledTimes(1_001);
+      await authenticate(`Bearer ${tokens[0]}`); // checked again
+      expect(checks).toHaveBeenCalledTimes(1_002);
+    } finally {
+      checks.mockRestore();
+    }
+  });
 
   it('checks a token once per container, and still refuses it at its expiry', async () => {
     const expiry = exp();
