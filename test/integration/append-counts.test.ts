@@ -51,6 +51,25 @@ async function newThread(user: string): Promise<string> {
   return thread.thread_id;
 }
 
+/** The driver's own bulkWrite, for a test that replaces one call of it. */
+const real = Collection.prototype.bulkWrite as (this: Collection, ...args: unknown[]) => Promise<unknown>;
+
+/** Adds a note with the next bulkWrite replaced by `once`: answered 201 after one more call (the append's retry). */
+async function postThroughOnce(
+  user: string,
+  threadId: string,
+  text: string,
+  once: (this: Collection, ...args: unknown[]) => Promise<unknown>,
+) {
+  const spy = vi.spyOn(Collection.prototype, 'bulkWrite').mockImplementationOnce(once as never);
+  try {
+    expect((await post(user, threadId, note(text))).status).toBe(201);
+    expect(spy).toHaveBeenCalledTimes(2);
+  } finally {
+    spy.mockRestore();
+  }
+}
+
 describe('an append carrying its rate-limit count', () => {
   it('runs on a server that stops an ordered update at its first failed statement, as MongoDB does', async () => {
     const col = (await getDb()).collection<{ _id: string; n: number }>(`ordered_${process.pid}`);
@@ -109,23 +128,15 @@ describe('an append carrying its rate-limit count', () => {
   it('counts again, and stores once, when another request opened the window between its match and its insert', async () => {
     const user = newUser();
     const id = await newThread(user);
-    const real = Collection.prototype.bulkWrite;
     // The race, reproduced on the server: another request's upsert opens the window, and this one's first statement
     // then finds no match and collides with it on _id (made unmatchable here, as the open window was invisible to it).
-    const raced = vi.spyOn(Collection.prototype, 'bulkWrite').mockImplementationOnce(async function (this: Collection, ...args: unknown[]) {
+    await postThroughOnce(user, id, 'raced', async function (this: Collection, ...args: unknown[]) {
       const [ops, options] = args as [AnyBulkWriteOperation<Document>[], object];
       const first = ops[0] as { updateOne: { filter: Document; update: Document; upsert: boolean } };
       await this.updateOne(first.updateOne.filter, first.updateOne.update, { upsert: true });
       const invisible = { updateOne: { ...first.updateOne, filter: { ...first.updateOne.filter, opened_by_another: true } } };
-      return real.call(this, [invisible, ...ops.slice(1)], options) as never;
-    } as never);
-    try {
-      const res = await post(user, id, note('raced'));
-      expect(res.status).toBe(201);
-      expect(raced).toHaveBeenCalledTimes(2);
-    } finally {
-      raced.mockRestore();
-    }
+      return real.call(this, [invisible, ...ops.slice(1)], options);
+    });
     const doc = await (await threads()).findOne({ thread_id: id });
     expect(doc!.messages.map((m: { content: { text: string }[] }) => m.content[0]!.text)).toEqual(['raced']);
     // The other request's count and this one's.
@@ -136,19 +147,11 @@ describe('an append carrying its rate-limit count', () => {
     const user = newUser();
     const id = await newThread(user);
     for (let i = 0; i < 4; i++) expect((await post(user, id, note(`n${i}`))).status).toBe(201);
-    const real = Collection.prototype.bulkWrite;
     // The fifth: the command lands (its count fills the window) but its answer is lost, so it is sent again.
-    const lost = vi.spyOn(Collection.prototype, 'bulkWrite').mockImplementationOnce(async function (this: Collection, ...args: unknown[]) {
-      await (real as (...a: unknown[]) => Promise<unknown>).apply(this, args);
+    await postThroughOnce(user, id, 'landed once', async function (this: Collection, ...args: unknown[]) {
+      await real.apply(this, args);
       throw new MongoNetworkError('connection reset');
-    } as never);
-    try {
-      const res = await post(user, id, note('landed once'));
-      expect(res.status).toBe(201);
-      expect(lost).toHaveBeenCalledTimes(2);
-    } finally {
-      lost.mockRestore();
-    }
+    });
     const texts = (await (await threads()).findOne({ thread_id: id }))!.messages.map(
       (m: { content: { text: string }[] }) => m.content[0]!.text,
     );
