@@ -8,8 +8,9 @@
  *    round-robin from N users, so at times two sessions write to one thread at once (two devices of one user).
  *  - Per route: requests, p50/p95/p99 latency (from sending the request to the end of its response), errors
  *    (non-2xx answers and socket errors), and apart from them the 409s of a thread whose reply was still being
- *    written (the one-reply-per-thread rule answering a second session of the same user, as it should). Then every thread is read back: every message the server acknowledged
- *    (201 body id, X-Message-Id, X-Reply-Message-Id) must be stored exactly once: "messages lost" must be 0.
+ *    written (the one-reply-per-thread rule answering a second session of the same user, as it should). Then every
+ *    thread is read back: every message the server acknowledged (201 body id, X-Message-Id, X-Reply-Message-Id)
+ *    must be stored exactly once: "messages lost" must be 0.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, readFileSync } from 'node:fs';
@@ -21,7 +22,8 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { BSON, MongoClient } from 'mongodb';
+import { BSON, MongoClient, type Document } from 'mongodb';
+import { WINDOW_IDS } from '#lib/db/indexes.js';
 import { DEV_SECRET_KEY } from '#lib/dev-secret.js';
 import { realisticThread, spread } from '#support/bench-data.js';
 import { BENCH_RATE_LIMITS } from '#support/bench.js';
@@ -223,8 +225,8 @@ async function main(): Promise<void> {
   let duplicated = 0;
   let acked = 0;
   const bytes = { user: [] as number[], assistant: [] as number[] };
-  // Thread documents only: the collection also holds the users' rate-limit windows, which have no user_id.
-  const threadDocs = { user_id: { $exists: true } };
+  // Thread documents only: the collection also holds the users' rate-limit windows (lib/db/rate-limits.ts).
+  const threadDocs: Document = { _id: { $not: WINDOW_IDS } };
   for await (const doc of threads.find(threadDocs, { projection: { _id: 0, thread_id: 1, messages: 1 } })) {
     checked++;
     const messages = (doc.messages ?? []) as { id: string; role: 'user' | 'assistant' }[];

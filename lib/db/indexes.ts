@@ -3,8 +3,12 @@ import type { Db, IndexDescription } from 'mongodb';
 
 /** The threads collection: the threads, and the rate-limit windows that count writes to them (lib/db/rate-limits.ts). */
 export const THREADS = 'threads';
-/** The `_id`s of the rate-limit windows in it: strings from `limits:` up to `limits;` (`;` follows `:`). */
-export const WINDOW_IDS = { $gte: 'limits:', $lt: 'limits;' } as const;
+/** How the `_id` of a rate-limit window in it starts (`limits:<user>:<kind>:<day>`). */
+export const WINDOW_PREFIX = 'limits:';
+/** The string `_id`s that start with `prefix`, a prefix ending in `:`: up to the same with `;` (which follows `:`). */
+export const idsStartingWith = (prefix: string) => ({ $gte: prefix, $lt: `${prefix.slice(0, -1)};` });
+/** The `_id`s of the rate-limit windows. */
+export const WINDOW_IDS = idsStartingWith(WINDOW_PREFIX);
 
 /**
  * The indexes of the contract. createIndexes is idempotent: run by `npm run db:setup` at deploy time,

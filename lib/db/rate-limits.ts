@@ -7,7 +7,7 @@ import { config } from '#lib/config.js';
 import { ServiceUnavailableError, TooManyRequestsError } from '#lib/errors.js';
 import { logger, metrics, userRef } from '#lib/observability.js';
 import { isDuplicateKey, isTransientDependencyError } from './faults.js';
-import { THREADS } from './indexes.js';
+import { idsStartingWith, THREADS, WINDOW_PREFIX } from './indexes.js';
 import { getDb } from './mongo.js';
 import { withDbRetry } from './retry.js';
 
@@ -45,9 +45,9 @@ export interface LimitCount {
 }
 
 const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
 /** Attempts at counting when a duplicate key is a lost race to open the window (one more almost always does). */
 const RACE_ATTEMPTS = 5;
-const DAY_MS = 86_400_000;
 
 const limitsOf = (kind: LimitKind) =>
   kind === 'turns'
@@ -58,8 +58,8 @@ async function windows(): Promise<Collection<WindowDoc>> {
   return (await getDb()).collection<WindowDoc>(THREADS);
 }
 
-/** The user's window documents: a range of `_id`s (`;` follows `:`), so the `_id` index finds them. */
-export const windowsOf = (userId: string): Document => ({ _id: { $gte: `limits:${userId}:`, $lt: `limits:${userId};` } });
+/** The user's window documents: a range of `_id`s, so the `_id` index finds them. */
+export const windowsOf = (userId: string): Document => ({ _id: idsStartingWith(`${WINDOW_PREFIX}${userId}:`) });
 
 /** The statement counting one request of `kind` at `now`; undefined when `kind` has no limit (a limit of 0 is none). */
 export function limitCount(userId: string, kind: LimitKind, now = Date.now()): LimitCount | undefined {
@@ -67,7 +67,7 @@ export function limitCount(userId: string, kind: LimitKind, now = Date.now()): L
   if (limits.minute === 0 && limits.day === 0) return undefined;
   const dayStart = now - (now % DAY_MS);
   const minuteStart = now - (now % MINUTE_MS);
-  const id = `limits:${userId}:${kind}:${dayStart}`;
+  const id = `${WINDOW_PREFIX}${userId}:${kind}:${dayStart}`;
   const minuteKey = `m${(minuteStart - dayStart) / MINUTE_MS}` as const;
   // `$not: {$gte}` also matches a window not counted yet (no field).
   const room: Document = {};
